@@ -1,0 +1,6 @@
+"""Harvest commands (filled in below)."""
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

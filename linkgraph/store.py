@@ -1,0 +1,266 @@
+"""The DuckDB store: one file, a schema version table and forward migrations.
+
+Every writer goes through :class:`Store`. Bulk writes are Arrow tables registered with
+DuckDB and inserted with one statement; nothing is written row by row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from linkgraph.errors import StoreError
+
+ENV_DB = "LINKGRAPH_DB"
+
+
+def default_db_path() -> Path:
+    """``$LINKGRAPH_DB``, else ``$XDG_DATA_HOME/linkgraph/linkgraph.duckdb``."""
+    env = os.environ.get(ENV_DB)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "linkgraph" / "linkgraph.duckdb"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def sha256(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """Migrations are ``linkgraph/migrations/NNNN_name.sql``, applied in number order."""
+    found: list[Migration] = []
+    for entry in resources.files("linkgraph.migrations").iterdir():
+        name = entry.name
+        if not name.endswith(".sql") or not name[:4].isdigit():
+            continue
+        found.append(Migration(int(name[:4]), name[5:-4], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"two migrations share a number: {versions}")
+    return found
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One harvested record as it goes into ``raw_records``."""
+
+    record_id: str
+    datestamp: datetime | None
+    deleted: bool
+    metadata_format: str
+    payload: str | None
+    sets: Sequence[str] = field(default_factory=tuple)
+
+
+RAW_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("record_id", pa.string()),
+        ("datestamp", pa.timestamp("us", tz="UTC")),
+        ("deleted", pa.bool_()),
+        ("metadata_format", pa.string()),
+        ("payload", pa.large_string()),
+        ("payload_hash", pa.string()),
+        ("sets", pa.list_(pa.string())),
+        ("fetched_at", pa.timestamp("us", tz="UTC")),
+        ("run_id", pa.int64()),
+    ]
+)
+
+# A newer datestamp replaces; the same datestamp with another payload replaces (the server
+# changed content without touching the datestamp); an older one never does. Re-storing the
+# same page therefore changes nothing, not even fetched_at.
+_UPSERT_RAW = """
+INSERT INTO raw_records
+SELECT source, record_id, datestamp, deleted, metadata_format, payload, payload_hash,
+       sets, fetched_at, run_id, nextval('raw_change_seq')
+FROM raw_batch
+ON CONFLICT (source, record_id) DO UPDATE SET
+    datestamp = excluded.datestamp,
+    deleted = excluded.deleted,
+    metadata_format = excluded.metadata_format,
+    payload = excluded.payload,
+    payload_hash = excluded.payload_hash,
+    sets = excluded.sets,
+    fetched_at = excluded.fetched_at,
+    run_id = excluded.run_id,
+    change_seq = excluded.change_seq
+WHERE excluded.datestamp > raw_records.datestamp
+   OR raw_records.datestamp IS NULL
+   OR (excluded.datestamp IS NOT DISTINCT FROM raw_records.datestamp
+       AND (excluded.payload_hash IS DISTINCT FROM raw_records.payload_hash
+            OR excluded.deleted <> raw_records.deleted))
+"""
+
+
+def raw_table(source: str, run_id: int | None, records: Sequence[RawRecord]) -> pa.Table:
+    """Arrow table for a batch; a record id seen twice keeps its newest version."""
+    latest: dict[str, RawRecord] = {}
+    for rec in records:
+        prev = latest.get(rec.record_id)
+        if prev is None or _newer(rec, prev):
+            latest[rec.record_id] = rec
+    recs = list(latest.values())
+    now = utcnow()
+    return pa.table(
+        {
+            "source": [source] * len(recs),
+            "record_id": [r.record_id for r in recs],
+            "datestamp": [r.datestamp for r in recs],
+            "deleted": [r.deleted for r in recs],
+            "metadata_format": [r.metadata_format for r in recs],
+            "payload": [None if r.deleted else r.payload for r in recs],
+            "payload_hash": [None if r.deleted else sha256(r.payload) for r in recs],
+            "sets": [list(r.sets) for r in recs],
+            "fetched_at": [now] * len(recs),
+            "run_id": [run_id] * len(recs),
+        },
+        schema=RAW_SCHEMA,
+    )
+
+
+def _newer(a: RawRecord, b: RawRecord) -> bool:
+    if a.datestamp is None or b.datestamp is None:
+        return True  # later in the stream wins
+    return a.datestamp >= b.datestamp
+
+
+class Store:
+    """A DuckDB file with linkgraph's schema.
+
+    One :class:`Store` may be shared by threads: :meth:`transaction` serialises writers
+    on a lock and gives each a cursor of its own.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
+        self.path = Path(path) if path is not None else default_db_path()
+        if str(self.path) != ":memory:" and not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+        self._lock = threading.RLock()
+        if not read_only:
+            self.migrate()
+
+    # -- lifecycle -------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ----------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def migrate(self) -> list[int]:
+        """Apply every migration newer than the file's version; returns those applied."""
+        with self._lock:
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ)"
+            )
+            current = self.schema_version
+            applied: list[int] = []
+            for mig in load_migrations():
+                if mig.version <= current:
+                    continue
+                self.con.execute("BEGIN TRANSACTION")
+                try:
+                    self.con.execute(mig.sql)
+                    self.con.execute(
+                        "INSERT INTO schema_version VALUES (?, ?, ?)",
+                        [mig.version, mig.name, utcnow()],
+                    )
+                    self.con.execute("COMMIT")
+                except duckdb.Error as exc:
+                    self.con.execute("ROLLBACK")
+                    raise StoreError(f"migration {mig.version} ({mig.name}) failed: {exc}") from exc
+                applied.append(mig.version)
+            return applied
+
+    # -- transactions ----------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write transaction on a cursor of its own, committed on success."""
+        with self._lock:
+            cur = self.con.cursor()
+            cur.execute("SET TimeZone = 'UTC'")
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                cur.close()
+                raise
+            cur.execute("COMMIT")
+            cur.close()
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
+        with self._lock:
+            cur = self.con.cursor()
+            try:
+                return cur.execute(sql, params or []).fetchall()
+            finally:
+                cur.close()
+
+    # -- writes ----------------------------------------------------------------------
+    @staticmethod
+    def upsert_raw(
+        cur: duckdb.DuckDBPyConnection, source: str, run_id: int | None, records: Sequence[RawRecord]
+    ) -> int:
+        """Bulk-upsert one batch inside the caller's transaction; returns rows in the batch."""
+        if not records:
+            return 0
+        table = raw_table(source, run_id, records)
+        cur.register("raw_batch", table)
+        try:
+            cur.execute(_UPSERT_RAW)
+        finally:
+            cur.unregister("raw_batch")
+        return table.num_rows
+
+    @staticmethod
+    def insert_arrow(cur: duckdb.DuckDBPyConnection, table_name: str, table: pa.Table) -> None:
+        """Append an Arrow table to ``table_name`` (columns by name)."""
+        if table.num_rows == 0:
+            return
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        cur.register("arrow_batch", table)
+        try:
+            cur.execute(f'INSERT INTO "{table_name}" ({cols}) SELECT {cols} FROM arrow_batch')
+        finally:
+            cur.unregister("arrow_batch")
