@@ -7,11 +7,24 @@ and nowhere else.
 
 from __future__ import annotations
 
-import sys
-
 import typer
+from typer.core import TyperGroup
 
 from linkgraph.errors import LinkgraphError
+
+
+class LinkgraphGroup(TyperGroup):
+    """The one place where a project error becomes a message on stderr and an exit code."""
+
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except LinkgraphError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(exc.exit_code) from exc
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
 
 
 def build_app() -> typer.Typer:
@@ -19,6 +32,7 @@ def build_app() -> typer.Typer:
 
     app = typer.Typer(
         name="linkgraph",
+        cls=LinkgraphGroup,
         help="Harvest scholarly metadata into DuckDB and audit cross-registry links.",
         no_args_is_help=True,
         add_completion=False,
@@ -32,15 +46,5 @@ app = build_app()
 
 
 def main() -> None:
-    """Console-script entry point: project errors become clean messages and exit codes."""
-    try:
-        app(standalone_mode=False)
-    except LinkgraphError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    """Console-script entry point."""
+    app()

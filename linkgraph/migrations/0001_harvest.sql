@@ -41,7 +41,9 @@ CREATE TABLE harvest_state (
     ordered         BOOLEAN NOT NULL DEFAULT true,  -- datestamps arrived non-decreasing
     pages           BIGINT NOT NULL DEFAULT 0,
     records         BIGINT NOT NULL DEFAULT 0,
-    expected        BIGINT,
+    expected        BIGINT,                -- completeListSize announced for the current list
+    list_records    BIGINT NOT NULL DEFAULT 0,  -- records received since that list began
+    high_water      VARCHAR,               -- the incremental mark this window supports when done
     updated_at      TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (source, window_key)
 );

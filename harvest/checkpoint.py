@@ -1,0 +1,228 @@
+"""Runs, windows and checkpoints: the bookkeeping every connector shares.
+
+A harvest is a run over one or more *windows* (date ranges). Each page of records is committed
+in one transaction together with its window's checkpoint (the token or cursor for the next
+page, the newest datestamp stored, counters), so a process killed at any instant resumes from
+the last committed page: nothing missing, nothing twice. A window that finished is marked
+``done``; windows still ``open`` when a run starts belong to a run that died and are resumed
+first. A run that finishes cleanly records the *high-water mark* the next incremental run
+starts from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from linkgraph.store import RawRecord, Store, utcnow
+
+
+@dataclass(slots=True)
+class Window:
+    key: str
+    from_date: str | None
+    until_date: str | None
+    token: str | None = None
+    last_datestamp: str | None = None
+    ordered: bool = True
+    pages: int = 0
+    records: int = 0
+    expected: int | None = None
+    list_records: int = 0
+    high_water: str | None = None
+    status: str = "open"
+
+
+def window_key(from_date: str | None, until_date: str | None) -> str:
+    return f"{from_date or ''}..{until_date or ''}"
+
+
+@dataclass(slots=True)
+class RunCounters:
+    pages: int = 0
+    records: int = 0
+    deleted: int = 0
+    expected: int = 0
+    expected_windows: int = 0  # windows whose server announced a completeListSize
+    windows_done: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def expected_total(self) -> int | None:
+        """The announced list size, only when every finished window announced one."""
+        if self.windows_done and self.expected_windows == self.windows_done:
+            return self.expected
+        return None
+
+
+class Checkpoints:
+    """Bookkeeping of one source in one store. Thread-safe through the store's lock."""
+
+    def __init__(self, store: Store, source: str):
+        self.store = store
+        self.source = source
+        self.run_id: int | None = None
+        self.counters = RunCounters()
+
+    # -- sources -----------------------------------------------------------------------
+    def register_source(self, kind: str, base_url: str, params: dict[str, Any]) -> None:
+        """Create the source, or check that a source of that name means the same harvest."""
+        rows = self.store.query(
+            "SELECT kind, base_url, params FROM sources WHERE name = ?", [self.source]
+        )
+        blob = json.dumps(params, sort_keys=True)
+        if rows:
+            kind0, url0, params0 = rows[0]
+            if (kind0, url0) != (kind, base_url) or json.loads(params0 or "{}") != params:
+                from linkgraph.errors import UsageError
+
+                raise UsageError(
+                    f"source {self.source!r} already harvests {kind0} {url0} {params0}; "
+                    f"choose another --name for {kind} {base_url} {blob}"
+                )
+            return
+        with self.store.transaction() as cur:
+            cur.execute(
+                "INSERT INTO sources (name, kind, base_url, params, created_at) VALUES (?,?,?,?,?)",
+                [self.source, kind, base_url, blob, utcnow()],
+            )
+
+    # -- runs --------------------------------------------------------------------------
+    def start_run(self, from_date: str | None, until_date: str | None, windows: int) -> int:
+        with self.store.transaction() as cur:
+            row = cur.execute(
+                "INSERT INTO harvest_runs (source, started_at, status, from_date, until_date, windows)"
+                " VALUES (?, ?, 'running', ?, ?, ?) RETURNING run_id",
+                [self.source, utcnow(), from_date, until_date, windows],
+            ).fetchone()
+        assert row is not None
+        self.run_id = int(row[0])
+        self.counters = RunCounters()
+        return self.run_id
+
+    def finish_run(self, status: str, *, high_water: str | None, error: str | None = None) -> None:
+        c = self.counters
+        with self.store.transaction() as cur:
+            cur.execute(
+                "UPDATE harvest_runs SET finished_at = ?, status = ?, pages = ?, records = ?,"
+                " deleted = ?, expected = ?, high_water = ?, error = ?, warnings = ?"
+                " WHERE run_id = ?",
+                [
+                    utcnow(),
+                    status,
+                    c.pages,
+                    c.records,
+                    c.deleted,
+                    c.expected_total,
+                    high_water,
+                    error,
+                    json.dumps(c.warnings, ensure_ascii=False) if c.warnings else None,
+                    self.run_id,
+                ],
+            )
+
+    def last_high_water(self) -> str | None:
+        """Where the next incremental run starts: the newest mark of a run that finished."""
+        rows = self.store.query(
+            "SELECT high_water FROM harvest_runs WHERE source = ? AND status IN ('ok', 'partial')"
+            " AND high_water IS NOT NULL ORDER BY run_id DESC LIMIT 1",
+            [self.source],
+        )
+        return rows[0][0] if rows else None
+
+    # -- windows -----------------------------------------------------------------------
+    def open_windows(self) -> list[Window]:
+        rows = self.store.query(
+            "SELECT window_key, from_date, until_date, token, last_datestamp, ordered, pages,"
+            " records, expected, list_records, high_water FROM harvest_state"
+            " WHERE source = ? AND status = 'open' ORDER BY from_date NULLS FIRST, window_key",
+            [self.source],
+        )
+        return [Window(*row) for row in rows]
+
+    def plan_windows(self, windows: Sequence[Window]) -> None:
+        """Record new windows as open (replacing done ones with the same key)."""
+        now = utcnow()
+        with self.store.transaction() as cur:
+            for w in windows:
+                cur.execute(
+                    "INSERT OR REPLACE INTO harvest_state (source, window_key, run_id, status,"
+                    " from_date, until_date, token, last_datestamp, ordered, pages, records,"
+                    " expected, list_records, high_water, updated_at)"
+                    " VALUES (?, ?, ?, 'open', ?, ?, NULL, NULL, true, 0, 0, NULL, 0, ?, ?)",
+                    [self.source, w.key, self.run_id, w.from_date, w.until_date, w.high_water, now],
+                )
+
+    def commit_page(
+        self,
+        window: Window,
+        records: Sequence[RawRecord],
+        *,
+        warnings: Sequence[str] = (),
+        url: str | None = None,
+    ) -> None:
+        """Store a page and move the window's checkpoint, in one transaction.
+
+        ``window`` already carries the new token, counters and newest datestamp."""
+        deleted = sum(1 for r in records if r.deleted)
+        now = utcnow()
+        with self.store.transaction() as cur:
+            Store.upsert_raw(cur, self.source, self.run_id, records)
+            cur.execute(
+                "UPDATE harvest_state SET run_id = ?, token = ?, last_datestamp = ?, ordered = ?,"
+                " pages = ?, records = ?, expected = ?, list_records = ?, updated_at = ?"
+                " WHERE source = ? AND window_key = ?",
+                [
+                    self.run_id,
+                    window.token,
+                    window.last_datestamp,
+                    window.ordered,
+                    window.pages,
+                    window.records,
+                    window.expected,
+                    window.list_records,
+                    now,
+                    self.source,
+                    window.key,
+                ],
+            )
+            for text in warnings:
+                self._problem(cur, "page-warning", text, url=url)
+            cur.execute(
+                "UPDATE harvest_runs SET pages = pages + 1, records = records + ?,"
+                " deleted = deleted + ? WHERE run_id = ?",
+                [len(records), deleted, self.run_id],
+            )
+            c = self.counters  # updated under the store's lock: windows run in threads
+            c.pages += 1
+            c.records += len(records)
+            c.deleted += deleted
+            c.warnings.extend(warnings)
+
+    def finish_window(self, window: Window) -> None:
+        with self.store.transaction() as cur:
+            cur.execute(
+                "UPDATE harvest_state SET status = 'done', token = NULL, updated_at = ?"
+                " WHERE source = ? AND window_key = ?",
+                [utcnow(), self.source, window.key],
+            )
+            window.status = "done"
+            self.counters.windows_done += 1
+            if window.expected is not None:
+                self.counters.expected += window.expected
+                self.counters.expected_windows += 1
+
+    # -- problems ----------------------------------------------------------------------
+    def problem(self, kind: str, detail: str, *, url: str | None = None, record_id: str | None = None) -> None:
+        with self.store.transaction() as cur:
+            self._problem(cur, kind, detail, url=url, record_id=record_id)
+            self.counters.warnings.append(f"{kind}: {detail}")
+
+    def _problem(self, cur: Any, kind: str, detail: str, *, url: str | None = None, record_id: str | None = None) -> None:
+        cur.execute(
+            "INSERT INTO harvest_problems (source, run_id, url, record_id, kind, detail, seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [self.source, self.run_id, url, record_id, kind, detail, utcnow()],
+        )

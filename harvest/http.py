@@ -1,0 +1,216 @@
+"""HTTP transport shared by every connector: retries, backoff, Retry-After, pacing.
+
+What it does, and why it is owned here rather than left to a library:
+
+* connection and read errors, 5xx and 429 are retried with exponential backoff and full
+  jitter; a ``Retry-After`` header (seconds or an HTTP date) is obeyed, capped;
+* a response body is consumed *inside* the retry loop, so a page that turns out truncated or
+  malformed while it is being parsed is fetched again like any other transient failure;
+* requests are paced (a politeness delay between request starts, shared by every thread that
+  uses the transport) and bounded in concurrency; a connector may tighten both at run time
+  (Crossref's ``x-rate-limit-*`` headers, for example);
+* every request carries a User-Agent with a contact address, and asks for gzip.
+
+When the retries run out the caller gets a :class:`~linkgraph.errors.TransportError` (or the
+:class:`~linkgraph.errors.ProtocolError` the consumer raised) naming the URL and status.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TypeVar
+
+import httpx
+
+from linkgraph import __version__
+from linkgraph.errors import HarvestError, ProtocolError, TransportError
+
+T = TypeVar("T")
+
+DEFAULT_CONTACT = "linkgraph-operator@example.invalid"
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class RetryableError(ProtocolError):
+    """Raised by a body consumer when the body was bad in a way a new request may fix
+    (truncated XML, a dropped stream)."""
+
+
+@dataclass(slots=True)
+class HttpPolicy:
+    """How patient and how polite a connector is. Every field is an operator's option."""
+
+    timeout: float = 60.0  # seconds for connect and for each read
+    retries: int = 5  # further attempts after the first
+    backoff: float = 1.0  # first backoff, doubled each attempt
+    backoff_cap: float = 60.0
+    retry_after_cap: float = 300.0  # never sleep longer than this on a server's word
+    delay: float = 0.0  # politeness: minimum seconds between request starts
+    concurrency: int = 8  # requests in flight at once through this transport
+    contact: str = DEFAULT_CONTACT
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def user_agent(self) -> str:
+        return f"linkgraph/{__version__} (+https://github.com/linkgraph; mailto:{self.contact})"
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    current = datetime.fromtimestamp(now if now is not None else time.time(), timezone.utc)
+    return max(0.0, (when - current).total_seconds())
+
+
+class Pacer:
+    """Spaces request starts at least ``interval`` seconds apart, across threads."""
+
+    def __init__(self, interval: float = 0.0):
+        self.interval = interval
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+    def hold(self, seconds: float) -> None:
+        """Nobody starts a request for ``seconds`` (a 429/503 tells the whole client)."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
+class Transport:
+    """An httpx client with the policy above. Thread-safe; share one per source."""
+
+    def __init__(self, policy: HttpPolicy | None = None, *, client: httpx.Client | None = None):
+        self.policy = policy or HttpPolicy()
+        headers = {
+            "User-Agent": self.policy.user_agent,
+            "Accept-Encoding": "gzip",
+            **dict(self.policy.headers),
+        }
+        self.client = client or httpx.Client(
+            timeout=httpx.Timeout(self.policy.timeout),
+            headers=headers,
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=max(self.policy.concurrency, 1) + 2),
+        )
+        self.pacer = Pacer(self.policy.delay)
+        self._slots = threading.BoundedSemaphore(max(self.policy.concurrency, 1))
+        self.requests = 0  # attempts made, for progress and benchmarks
+        self.retried = 0
+        self.on_response: Callable[[httpx.Response], None] | None = None
+        self._sleep = time.sleep
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.policy.backoff_cap, self.policy.backoff * (2**attempt))
+        return random.uniform(ceiling / 2, ceiling)  # "equal jitter": never zero, never in step
+
+    def fetch(
+        self,
+        url: str,
+        consume: Callable[[httpx.Response], T],
+        *,
+        params: Mapping[str, str] | None = None,
+        method: str = "GET",
+    ) -> T:
+        """Request ``url`` and hand the streaming response to ``consume``, with retries.
+
+        ``consume`` reads the body (``response.iter_bytes()``) and returns the parsed result;
+        raising :class:`RetryableError` makes the request count as failed and retried.
+        Statuses other than 2xx never reach ``consume``.
+        """
+        last: str = "no attempt made"
+        last_status: int | None = None
+        request_url = url
+        for attempt in range(self.policy.retries + 1):
+            if attempt:
+                self.retried += 1
+            self.pacer.wait()
+            wait: float | None = None
+            with self._slots:
+                self.requests += 1
+                try:
+                    with self.client.stream(method, url, params=params) as resp:
+                        request_url = str(resp.request.url)
+                        if self.on_response is not None:
+                            self.on_response(resp)
+                        status = resp.status_code
+                        if 200 <= status < 300:
+                            return consume(resp)
+                        last_status = status
+                        resp.read()
+                        if status not in RETRY_STATUSES:
+                            raise TransportError(
+                                _describe(resp), url=request_url, status=status
+                            )
+                        last = _describe(resp)
+                        wait = parse_retry_after(resp.headers.get("Retry-After"))
+                        if wait is not None:
+                            wait = min(wait, self.policy.retry_after_cap)
+                            self.pacer.hold(wait)
+                except RetryableError as exc:
+                    last, last_status = exc.message, None
+                except httpx.TransportError as exc:  # connect, read, timeouts, dropped connection
+                    last, last_status = f"{type(exc).__name__}: {exc}", None
+                    request_url = str(exc.request.url) if _has_request(exc) else url
+            if attempt < self.policy.retries:
+                self._sleep(wait if wait is not None else self._backoff(attempt))
+        message = f"giving up after {self.policy.retries + 1} attempts: {last}"
+        raise TransportError(message, url=request_url, status=last_status)
+
+
+def _has_request(exc: httpx.TransportError) -> bool:
+    try:
+        exc.request  # noqa: B018 - property raises when unset
+    except RuntimeError:
+        return False
+    return True
+
+
+def _describe(resp: httpx.Response) -> str:
+    text = resp.text[:200].strip().replace("\n", " ") if resp.content else ""
+    return f"{resp.status_code} {resp.reason_phrase}" + (f": {text}" if text else "")
+
+
+__all__ = [
+    "HarvestError",
+    "HttpPolicy",
+    "Pacer",
+    "RetryableError",
+    "Transport",
+    "TransportError",
+    "parse_retry_after",
+]

@@ -1,0 +1,387 @@
+"""OAI-PMH 2.0 client: a strict, streaming parse of each response.
+
+Each page is parsed while it arrives (lxml's pull parser, strict: no ``recover``), so a
+truncated or malformed page is an error that is retried, never a silently short harvest.
+Entities are never resolved and a response that declares a DTD is refused outright: OAI-PMH
+needs neither, and both are how XXE and billion-laughs payloads arrive.
+
+A page whose only fault is invalid XML 1.0 characters (a real-world server bug) is parsed
+again with those characters removed, and the page carries a warning so the caller can record
+the problem; the records are not lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+from lxml import etree
+
+from linkgraph.errors import (
+    NoRecordsMatch,
+    NoSetHierarchy,
+    ProtocolError,
+    UnsafeXMLError,
+    oai_error,
+)
+from linkgraph.harvest.http import RetryableError, Transport
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+_T = "{" + OAI_NS + "}"
+DAY = "YYYY-MM-DD"
+SECONDS = "YYYY-MM-DDThh:mm:ssZ"
+
+_INVALID_XML_CHARS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_INVALID_CHAR_REFS = re.compile(rb"&#(?:x0*(?:[0-8bcBCeEfF]|1[0-9a-fA-F])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));")
+
+
+# -- data --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Identify:
+    repository_name: str
+    base_url: str
+    protocol_version: str
+    earliest_datestamp: str
+    deleted_record: str
+    granularity: str
+    admin_emails: list[str] = field(default_factory=list)
+    compression: list[str] = field(default_factory=list)
+    response_date: str = ""
+
+
+@dataclass(slots=True)
+class MetadataFormat:
+    prefix: str
+    schema: str
+    namespace: str
+
+
+@dataclass(slots=True)
+class OAISet:
+    spec: str
+    name: str
+
+
+@dataclass(slots=True)
+class OAIRecord:
+    identifier: str
+    datestamp: str
+    deleted: bool
+    sets: list[str]
+    metadata: str | None  # the child element of <metadata>, serialised with its namespaces
+
+
+@dataclass(slots=True)
+class Page:
+    url: str
+    response_date: str
+    records: list[OAIRecord]
+    token: str | None  # None or "" on the last page
+    complete_list_size: int | None
+    cursor: int | None
+    warnings: list[str] = field(default_factory=list)
+
+
+# -- dates -------------------------------------------------------------------------------
+
+
+def parse_datestamp(value: str) -> datetime:
+    """An OAI datestamp (either granularity) as an aware UTC datetime."""
+    value = value.strip()
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), timezone.utc)
+        if value.endswith("Z"):
+            value = value[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not an OAI-PMH datestamp: {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_datestamp(value: datetime, granularity: str) -> str:
+    value = value.astimezone(timezone.utc)
+    if granularity == DAY:
+        return value.strftime("%Y-%m-%d")
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def granularity_step(granularity: str) -> timedelta:
+    return timedelta(days=1) if granularity == DAY else timedelta(seconds=1)
+
+
+# -- parsing -----------------------------------------------------------------------------
+
+
+def _make_parser() -> etree.XMLPullParser:
+    return etree.XMLPullParser(
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+def _check_no_dtd(root: etree._Element, url: str) -> None:
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:
+        raise UnsafeXMLError("response declares a DTD; refused (entities are never expanded)", url=url)
+
+
+class _PageBuilder:
+    """Collects a page from pull-parser events, freeing each record as soon as it is read."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.root_seen = False
+        self.records: list[OAIRecord] = []
+        self.response_date = ""
+        self.token: str | None = None
+        self.complete: int | None = None
+        self.cursor: int | None = None
+        self.error: tuple[str, str] | None = None
+        self.other: list[etree._Element] = []  # non-record payloads: Identify, sets, formats
+        self.ended = False
+
+    def events(self, parser: etree.XMLPullParser) -> None:
+        for event, elem in parser.read_events():
+            if event == "start":
+                if not self.root_seen:
+                    self.root_seen = True
+                    _check_no_dtd(elem, self.url)
+                    if elem.tag != _T + "OAI-PMH":
+                        raise ProtocolError(f"not an OAI-PMH response (root {elem.tag})", url=self.url)
+                continue
+            tag = elem.tag
+            if tag == _T + "record":
+                self.records.append(_read_record(elem))
+                parent = elem.getparent()
+                elem.clear()
+                if parent is not None:
+                    parent.remove(elem)
+            elif tag == _T + "resumptionToken":
+                self.token = (elem.text or "").strip()
+                self.complete = _int_or_none(elem.get("completeListSize"))
+                self.cursor = _int_or_none(elem.get("cursor"))
+            elif tag == _T + "responseDate":
+                self.response_date = (elem.text or "").strip()
+            elif tag == _T + "error":
+                if self.error is None:
+                    self.error = (elem.get("code", ""), (elem.text or "").strip())
+            elif tag == _T + "OAI-PMH":
+                self.ended = True
+            elif tag in _KEEP and elem.getparent() is not None and elem.getparent().tag == _T + "OAI-PMH":
+                self.other.append(elem)
+
+
+_KEEP = {_T + v for v in ("Identify", "ListSets", "ListMetadataFormats", "ListIdentifiers", "GetRecord")}
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _read_record(elem: etree._Element) -> OAIRecord:
+    header = elem.find(_T + "header")
+    if header is None:
+        raise ProtocolError("record without header")
+    return _from_header(header, elem.find(_T + "metadata"))
+
+
+def _from_header(header: etree._Element, metadata: etree._Element | None) -> OAIRecord:
+    ident = (header.findtext(_T + "identifier") or "").strip()
+    stamp = (header.findtext(_T + "datestamp") or "").strip()
+    sets = [(s.text or "").strip() for s in header.findall(_T + "setSpec")]
+    deleted = header.get("status") == "deleted"
+    payload: str | None = None
+    if metadata is not None and not deleted:
+        child = next((c for c in metadata if isinstance(c.tag, str)), None)
+        if child is not None:
+            payload = etree.tostring(child, encoding="unicode", with_tail=False)
+    return OAIRecord(ident, stamp, deleted, sets, payload)
+
+
+def parse_response(chunks: Iterator[bytes] | list[bytes], url: str) -> tuple[_PageBuilder, list[str]]:
+    """Parse one OAI-PMH response from byte chunks. Raises :class:`RetryableError` when the
+    document is truncated or malformed, :class:`UnsafeXMLError` when it declares a DTD."""
+    kept: list[bytes] = []
+    builder = _PageBuilder(url)
+    parser = _make_parser()
+    try:
+        for chunk in chunks:
+            kept.append(chunk)
+            parser.feed(chunk)
+            builder.events(parser)
+        parser.close()
+        builder.events(parser)
+    except etree.XMLSyntaxError as exc:
+        body = b"".join(kept)
+        if _looks_complete(body) and _has_invalid_chars(body):
+            cleaned = _INVALID_CHAR_REFS.sub(b"", _INVALID_XML_CHARS.sub(b"", body))
+            builder, _ = parse_response([cleaned], url)
+            return builder, [f"removed invalid XML characters from the response ({exc})"]
+        raise RetryableError(f"malformed or truncated XML: {exc}", url=url) from exc
+    if not builder.ended:
+        raise RetryableError("response ended before </OAI-PMH>", url=url)
+    return builder, []
+
+
+def _looks_complete(body: bytes) -> bool:
+    return body.rstrip().endswith(b"OAI-PMH>")
+
+
+def _has_invalid_chars(body: bytes) -> bool:
+    return bool(_INVALID_XML_CHARS.search(body) or _INVALID_CHAR_REFS.search(body))
+
+
+# -- client ------------------------------------------------------------------------------
+
+
+class OAIClient:
+    """The six verbs over one base URL, raising typed errors for OAI error codes."""
+
+    def __init__(self, base_url: str, transport: Transport | None = None):
+        self.base_url = base_url
+        self.transport = transport or Transport()
+
+    def request(self, params: Mapping[str, str]) -> tuple[_PageBuilder, list[str], str]:
+        def consume(resp: httpx.Response) -> tuple[_PageBuilder, list[str], str]:
+            url = str(resp.request.url)
+            try:
+                builder, warnings = parse_response(resp.iter_bytes(), url)
+            except httpx.TransportError as exc:  # connection dropped mid-body
+                raise RetryableError(f"body interrupted: {exc}", url=url) from exc
+            return builder, warnings, url
+
+        builder, warnings, url = self.transport.fetch(self.base_url, consume, params=dict(params))
+        if builder.error is not None:
+            code, message = builder.error
+            raise oai_error(code, message, url=url)
+        return builder, warnings, url
+
+    def identify(self) -> Identify:
+        builder, _, url = self.request({"verb": "Identify"})
+        node = next((e for e in builder.other if e.tag == _T + "Identify"), None)
+        if node is None:
+            raise ProtocolError("Identify response has no <Identify>", url=url)
+
+        def text(name: str) -> str:
+            return (node.findtext(_T + name) or "").strip()
+
+        granularity = text("granularity") or DAY
+        if granularity not in (DAY, SECONDS):
+            raise ProtocolError(f"unknown granularity {granularity!r}", url=url)
+        return Identify(
+            repository_name=text("repositoryName"),
+            base_url=text("baseURL"),
+            protocol_version=text("protocolVersion"),
+            earliest_datestamp=text("earliestDatestamp"),
+            deleted_record=text("deletedRecord"),
+            granularity=granularity,
+            admin_emails=[(e.text or "").strip() for e in node.findall(_T + "adminEmail")],
+            compression=[(e.text or "").strip() for e in node.findall(_T + "compression")],
+            response_date=builder.response_date,
+        )
+
+    def list_metadata_formats(self, identifier: str | None = None) -> list[MetadataFormat]:
+        params = {"verb": "ListMetadataFormats"}
+        if identifier:
+            params["identifier"] = identifier
+        builder, _, _ = self.request(params)
+        out: list[MetadataFormat] = []
+        for node in builder.other:
+            for fmt in node.iter(_T + "metadataFormat"):
+                out.append(
+                    MetadataFormat(
+                        (fmt.findtext(_T + "metadataPrefix") or "").strip(),
+                        (fmt.findtext(_T + "schema") or "").strip(),
+                        (fmt.findtext(_T + "metadataNamespace") or "").strip(),
+                    )
+                )
+        return out
+
+    def list_sets(self) -> list[OAISet]:
+        out: list[OAISet] = []
+        params: dict[str, str] = {"verb": "ListSets"}
+        seen: set[str] = set()
+        while True:
+            try:
+                builder, _, url = self.request(params)
+            except NoSetHierarchy:
+                return out
+            for node in builder.other:
+                for item in node.iter(_T + "set"):
+                    out.append(
+                        OAISet(
+                            (item.findtext(_T + "setSpec") or "").strip(),
+                            (item.findtext(_T + "setName") or "").strip(),
+                        )
+                    )
+            token = builder.token
+            if not token:
+                return out
+            if token in seen:
+                raise ProtocolError(f"resumption token repeats: {token!r}", url=url)
+            seen.add(token)
+            params = {"verb": "ListSets", "resumptionToken": token}
+
+    def get_record(self, identifier: str, prefix: str) -> OAIRecord:
+        builder, _, url = self.request(
+            {"verb": "GetRecord", "identifier": identifier, "metadataPrefix": prefix}
+        )
+        if not builder.records:
+            raise ProtocolError("GetRecord response has no <record>", url=url)
+        return builder.records[0]
+
+    def list_page(
+        self,
+        *,
+        prefix: str | None = None,
+        token: str | None = None,
+        from_: str | None = None,
+        until: str | None = None,
+        set_: str | None = None,
+        verb: str = "ListRecords",
+    ) -> Page:
+        """One page of ListRecords (or ListIdentifiers). ``noRecordsMatch`` is an empty page."""
+        if token:
+            params = {"verb": verb, "resumptionToken": token}
+        else:
+            if not prefix:
+                raise ValueError("metadataPrefix is required without a resumption token")
+            params = {"verb": verb, "metadataPrefix": prefix}
+            if from_:
+                params["from"] = from_
+            if until:
+                params["until"] = until
+            if set_:
+                params["set"] = set_
+        try:
+            builder, warnings, url = self.request(params)
+        except NoRecordsMatch as exc:
+            return Page(exc.url or self.base_url, "", [], None, 0, None)
+        if verb == "ListIdentifiers":
+            for node in builder.other:
+                for header in node.iter(_T + "header"):
+                    builder.records.append(_from_header(header, None))
+        return Page(
+            url,
+            builder.response_date,
+            builder.records,
+            builder.token or None,
+            builder.complete,
+            builder.cursor,
+            warnings,
+        )

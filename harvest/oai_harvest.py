@@ -1,0 +1,370 @@
+"""Incremental, windowed, crash-safe OAI-PMH harvesting into ``raw_records``.
+
+* The next run starts from the previous run's high-water mark (the server's clock when that
+  run began, or its ``until``), so an incremental run fetches only what changed; the
+  inclusive ``from`` gives one granularity step of overlap, which idempotent upserts make
+  harmless.
+* A range can be cut into date windows (equal slices, months or days) harvested concurrently,
+  each committed and checkpointed on its own (metha's idea).
+* An expired or bad resumption token (or one that repeats) restarts the list from the newest
+  datestamp already committed - not from zero - when the server has been sending records in
+  datestamp order; from the window's start otherwise (restarting later could skip records).
+* ``completeListSize`` is reconciled with what arrived; a shortfall is recorded as a problem
+  and the run is marked ``partial``, never silently ``ok``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from linkgraph.errors import BadResumptionToken, HarvestError, ProtocolError, UsageError
+from linkgraph.harvest.checkpoint import Checkpoints, Window, window_key
+from linkgraph.harvest.http import Transport
+from linkgraph.harvest.oai import (
+    OAIClient,
+    OAIRecord,
+    Page,
+    format_datestamp,
+    granularity_step,
+    parse_datestamp,
+)
+from linkgraph.store import RawRecord, Store
+
+ProgressFn = Callable[[int, int | None], None]  # (records just stored, list size if known)
+
+
+@dataclass(slots=True)
+class OAIHarvestOptions:
+    prefix: str
+    set_: str | None = None
+    from_: str | None = None  # user input: a date or a datetime; None = incremental
+    until: str | None = None
+    windows: int = 1  # concurrent windows
+    window_by: str = "auto"  # auto (equal slices when windows > 1) | month | day
+    full: bool = False  # ignore the high-water mark, harvest everything
+    max_empty_pages: int = 10
+    max_restarts: int = 5
+
+
+@dataclass(slots=True)
+class HarvestResult:
+    source: str
+    run_id: int
+    status: str  # ok | partial | failed
+    records: int
+    deleted: int
+    pages: int
+    expected: int | None
+    high_water: str | None
+    windows: int
+    resumed: bool
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def default_source_name(base_url: str, prefix: str, set_: str | None) -> str:
+    parts = urlsplit(base_url)
+    name = f"{parts.netloc}{parts.path.rstrip('/')}:{prefix}"
+    return f"{name}:{set_}" if set_ else name
+
+
+def split_range(
+    start: datetime, end: datetime, granularity: str, *, windows: int = 1, by: str = "auto"
+) -> list[tuple[datetime, datetime]]:
+    """Cut ``[start, end]`` (inclusive) into consecutive, non-overlapping inclusive windows."""
+    step = granularity_step(granularity)
+    if end < start:
+        return [(start, end)]
+    edges: list[datetime] = [start]
+    if by == "month":
+        cur = start
+        while True:
+            days = calendar.monthrange(cur.year, cur.month)[1]
+            nxt = cur.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days)
+            if nxt > end:
+                break
+            edges.append(nxt)
+            cur = nxt
+    elif by == "day":
+        cur = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        while cur <= end:
+            edges.append(cur)
+            cur += timedelta(days=1)
+    elif windows > 1:
+        span = (end - start) / windows
+        for i in range(1, windows):
+            edge = start + span * i
+            edge = _floor(edge, step)
+            if edge > edges[-1]:
+                edges.append(edge)
+    out: list[tuple[datetime, datetime]] = []
+    for i, lo in enumerate(edges):
+        hi = edges[i + 1] - step if i + 1 < len(edges) else end
+        out.append((lo, hi))
+    return out
+
+
+def _floor(value: datetime, step: timedelta) -> datetime:
+    if step >= timedelta(days=1):
+        return value.replace(hour=0, minute=0, second=0, microsecond=0)
+    return value.replace(microsecond=0)
+
+
+class OAIHarvester:
+    """Harvest one (base URL, metadataPrefix, set) into a store as the source ``name``."""
+
+    def __init__(
+        self,
+        store: Store,
+        base_url: str,
+        options: OAIHarvestOptions,
+        *,
+        name: str | None = None,
+        transport: Transport | None = None,
+        progress: ProgressFn | None = None,
+    ):
+        if options.windows < 1:
+            raise UsageError("--windows must be at least 1")
+        if options.window_by not in ("auto", "month", "day"):
+            raise UsageError("--window-by must be auto, month or day")
+        self.store = store
+        self.base_url = base_url
+        self.opts = options
+        self.name = name or default_source_name(base_url, options.prefix, options.set_)
+        self.client = OAIClient(base_url, transport)
+        self.progress = progress
+        self.cp = Checkpoints(store, self.name)
+        self.granularity = "YYYY-MM-DD"
+        self._announced: dict[str, int] = {}  # window key -> completeListSize, for progress
+
+    # -- the run ----------------------------------------------------------------------
+    def run(self) -> HarvestResult:
+        params: dict[str, object] = {"metadataPrefix": self.opts.prefix}
+        if self.opts.set_:
+            params["set"] = self.opts.set_
+        self.cp.register_source("oai", self.base_url, params)
+        ident = self.client.identify()
+        self.granularity = ident.granularity
+        pending = self.cp.open_windows()
+        resumed = bool(pending)
+        if resumed:
+            run_id = self.cp.start_run(pending[0].from_date, pending[-1].until_date, len(pending))
+            high_water = _min_mark([w.high_water for w in pending])
+        else:
+            from_, until, high_water = self._plan_range(ident.response_date, ident.earliest_datestamp)
+            pending = self._plan_windows(from_, until, ident.earliest_datestamp, ident.response_date, high_water)
+            run_id = self.cp.start_run(from_, until, len(pending))
+            self.cp.plan_windows(pending)
+
+        errors: list[BaseException] = []
+        workers = max(1, min(self.opts.windows, len(pending)))
+        if workers == 1:
+            for w in pending:
+                try:
+                    self._harvest_window(w)
+                except HarvestError as exc:
+                    errors.append(exc)
+                    break
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="window") as pool:
+                futures = [pool.submit(self._harvest_window, w) for w in pending]
+                for fut in futures:
+                    exc = fut.exception()
+                    if exc is not None:
+                        errors.append(exc)
+        c = self.cp.counters
+        if errors:
+            first = errors[0]
+            status, error = "failed", str(first)
+            self.cp.finish_run(status, high_water=None, error=error)
+        else:
+            status = "partial" if any(w.startswith("shortfall") for w in c.warnings) else "ok"
+            error = None
+            self.cp.finish_run(status, high_water=high_water)
+        result = HarvestResult(
+            source=self.name,
+            run_id=run_id,
+            status=status,
+            records=c.records,
+            deleted=c.deleted,
+            pages=c.pages,
+            expected=c.expected_total,
+            high_water=high_water if not errors else None,
+            windows=len(pending),
+            resumed=resumed,
+            warnings=list(c.warnings),
+            error=error,
+        )
+        if errors:
+            raise errors[0]
+        return result
+
+    def _fmt(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return format_datestamp(parse_datestamp(value), self.granularity)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+
+    def _plan_range(self, response_date: str, earliest: str) -> tuple[str | None, str | None, str | None]:
+        until = self._fmt(self.opts.until)
+        if self.opts.from_:
+            from_ = self._fmt(self.opts.from_)
+        elif self.opts.full:
+            from_ = None
+        else:
+            from_ = self._fmt(self.cp.last_high_water())
+        # The mark for the next run: the server's clock now, unless the caller bounded the run.
+        high_water = until or self._fmt(response_date) or None
+        return from_, until, high_water
+
+    def _plan_windows(
+        self,
+        from_: str | None,
+        until: str | None,
+        earliest: str,
+        response_date: str,
+        high_water: str | None,
+    ) -> list[Window]:
+        if self.opts.windows == 1 and self.opts.window_by == "auto":
+            return [Window(window_key(from_, until), from_, until, high_water=high_water)]
+        lo_s = from_ or self._fmt(earliest)
+        hi_s = until or self._fmt(response_date)
+        if not lo_s or not hi_s:
+            raise UsageError("the server gives no earliestDatestamp/responseDate: pass --from and --until")
+        lo, hi = parse_datestamp(lo_s), parse_datestamp(hi_s)
+        out: list[Window] = []
+        for a, b in split_range(lo, hi, self.granularity, windows=self.opts.windows, by=self.opts.window_by):
+            fa = format_datestamp(a, self.granularity)
+            # the last window stays open-ended when the caller gave no until: nothing is missed
+            fb = format_datestamp(b, self.granularity) if (b < hi or until) else None
+            out.append(Window(window_key(fa, fb), fa, fb, high_water=high_water))
+        return out
+
+    # -- one window -------------------------------------------------------------------
+    def _harvest_window(self, w: Window) -> None:
+        opts = self.opts
+        token = w.token
+        from_ = w.from_date
+        seen_tokens: set[str] = set()
+        empties = 0
+        restarts = 0
+        newest = parse_datestamp(w.last_datestamp) if w.last_datestamp else None
+        while True:
+            try:
+                page = self.client.list_page(
+                    prefix=opts.prefix, token=token, from_=from_, until=w.until_date, set_=opts.set_
+                )
+            except BadResumptionToken as exc:
+                if not token:
+                    raise
+                restarts += 1
+                from_ = self._restart_point(w, restarts, exc.url, f"resumption token refused ({exc.detail})")
+                token, seen_tokens, empties = None, set(), 0
+                continue
+            records, newest = self._convert(page, w, newest)
+            if page.token and (page.token == token or page.token in seen_tokens):
+                # The page is real data (store it) but its token would loop forever.
+                self._commit(w, page, records, token=None)
+                restarts += 1
+                from_ = self._restart_point(w, restarts, page.url, f"resumption token repeats ({page.token!r})")
+                token, seen_tokens, empties = None, set(), 0
+                continue
+            empties = empties + 1 if (not records and page.token) else 0
+            if empties > opts.max_empty_pages:
+                raise ProtocolError(
+                    f"{empties} empty pages in a row, each with a new resumption token", url=page.url
+                )
+            self._commit(w, page, records, token=page.token)
+            if not page.token:
+                break
+            if token:
+                seen_tokens.add(token)
+            token = page.token
+        self._reconcile(w)
+        self.cp.finish_window(w)
+
+    def _restart_point(self, w: Window, restarts: int, url: str | None, why: str) -> str | None:
+        if restarts > self.opts.max_restarts:
+            raise ProtocolError(f"{why}; gave up after {self.opts.max_restarts} restarts", url=url)
+        if w.ordered and w.last_datestamp:
+            start = self._fmt(w.last_datestamp)
+            how = f"restarting the list from the last committed datestamp {start}"
+        else:
+            start = w.from_date
+            how = f"restarting the list from the window start {start or '(beginning)'}"
+            if not w.ordered:
+                how += " (records did not arrive in datestamp order, so a later restart could skip some)"
+        self.cp.problem("token-restart", f"{why}; {how}", url=url)
+        w.expected = None
+        w.list_records = 0
+        return start
+
+    def _convert(
+        self, page: Page, w: Window, newest: datetime | None
+    ) -> tuple[list[RawRecord], datetime | None]:
+        out: list[RawRecord] = []
+        for rec in page.records:
+            stamp = self._stamp(rec, page.url)
+            if stamp is not None:
+                if newest is not None and stamp < newest:
+                    w.ordered = False
+                if newest is None or stamp > newest:
+                    newest = stamp
+            out.append(
+                RawRecord(rec.identifier, stamp, rec.deleted, self.opts.prefix, rec.metadata, tuple(rec.sets))
+            )
+        if newest is not None:
+            w.last_datestamp = format_datestamp(newest, "YYYY-MM-DDThh:mm:ssZ")
+        return out, newest
+
+    def _stamp(self, rec: OAIRecord, url: str) -> datetime | None:
+        try:
+            return parse_datestamp(rec.datestamp)
+        except ValueError:
+            self.cp.problem("bad-datestamp", f"{rec.datestamp!r}", url=url, record_id=rec.identifier)
+            return None
+
+    def _commit(self, w: Window, page: Page, records: list[RawRecord], *, token: str | None) -> None:
+        w.token = token
+        w.pages += 1
+        w.records += len(records)
+        w.list_records += len(records)
+        if w.expected is None and page.complete_list_size is not None:
+            w.expected = page.complete_list_size
+        self.cp.commit_page(w, records, warnings=page.warnings, url=page.url)
+        if self.progress is not None:
+            if w.expected is not None:
+                self._announced[w.key] = w.expected + (w.records - w.list_records)
+            self.progress(len(records), sum(self._announced.values()) or None)
+
+    def _reconcile(self, w: Window) -> None:
+        if w.expected is None or w.list_records == w.expected:
+            return
+        if w.list_records < w.expected:
+            self.cp.problem(
+                "shortfall",
+                f"window {w.key}: the server announced completeListSize={w.expected} "
+                f"but delivered {w.list_records} records",
+                url=self.base_url,
+            )
+        else:
+            self.cp.problem(
+                "surplus",
+                f"window {w.key}: the server announced completeListSize={w.expected} "
+                f"and delivered {w.list_records} records (it changed while harvesting?)",
+                url=self.base_url,
+            )
+
+
+def _min_mark(marks: list[str | None]) -> str | None:
+    known = [m for m in marks if m]
+    if len(known) != len(marks) or not known:
+        return None
+    return min(known, key=lambda m: parse_datestamp(m).astimezone(timezone.utc))

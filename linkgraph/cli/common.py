@@ -1,0 +1,86 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from linkgraph.store import ENV_DB, Store, default_db_path
+
+console = Console(stderr=True)
+out = Console()
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar=ENV_DB,
+        help=f"DuckDB file to use (default: {default_db_path()}).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
+
+
+def open_store(db: Path | None, *, read_only: bool = False) -> Store:
+    return Store(db if db is not None else default_db_path(), read_only=read_only)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+class RateColumn(ProgressColumn):
+    """Records per second, as the bar's speed."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} rec/s" if speed else "- rec/s", style="progress.data.speed")
+
+
+@contextmanager
+def record_progress(description: str, *, quiet: bool = False) -> Iterator[Any]:
+    """A rich progress bar; yields ``advance(n, total=None)``. Silent when quiet or not a tty."""
+    if quiet:
+        yield lambda n, total=None: None
+        return
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(description, total=None)
+
+        def advance(n: int, total: int | None = None) -> None:
+            if total is not None:
+                current = progress.tasks[0].total
+                if current is None or total > current:
+                    progress.update(task, total=total)
+            progress.advance(task, n)
+
+        yield advance
