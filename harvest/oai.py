@@ -213,20 +213,48 @@ def _from_header(header: etree._Element, metadata: etree._Element | None) -> OAI
     return OAIRecord(ident, stamp, deleted, sets, payload)
 
 
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def _guard_prolog(chunks: Iterator[bytes] | list[bytes], url: str) -> Iterator[bytes]:
+    """Pass chunks through, refusing a document whose prolog declares a DTD.
+
+    The check runs on the raw bytes before the parser sees them: libxml2 processes entity
+    declarations while reading the DTD, before any element event could be inspected."""
+    head = b""
+    it = iter(chunks)
+    for chunk in it:
+        head += chunk
+        root = _ROOT_START.search(head)
+        prolog = head if root is None else head[: root.start()]
+        if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+            raise UnsafeXMLError("response declares a DTD; refused (entities are never expanded)", url=url)
+        if root is not None:
+            yield head
+            break
+    else:
+        if head:
+            yield head
+        return
+    yield from it
+
+
 def parse_response(chunks: Iterator[bytes] | list[bytes], url: str) -> tuple[_PageBuilder, list[str]]:
     """Parse one OAI-PMH response from byte chunks. Raises :class:`RetryableError` when the
     document is truncated or malformed, :class:`UnsafeXMLError` when it declares a DTD."""
     kept: list[bytes] = []
     builder = _PageBuilder(url)
     parser = _make_parser()
+    source = _guard_prolog(chunks, url)
     try:
-        for chunk in chunks:
+        for chunk in source:
             kept.append(chunk)
             parser.feed(chunk)
             builder.events(parser)
         parser.close()
         builder.events(parser)
     except etree.XMLSyntaxError as exc:
+        kept.extend(source)  # read the rest: is the document whole, with only bad characters?
         body = b"".join(kept)
         if _looks_complete(body) and _has_invalid_chars(body):
             cleaned = _INVALID_CHAR_REFS.sub(b"", _INVALID_XML_CHARS.sub(b"", body))

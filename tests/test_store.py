@@ -1,0 +1,116 @@
+"""The DuckDB store: migrations and the raw-record upsert rules a harvest relies on."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from linkgraph.errors import StoreError
+from linkgraph.store import RawRecord, Store, default_db_path, load_migrations
+
+UTC = timezone.utc
+
+
+def rec(rid: str, day: int, payload: str | None = "<x/>", deleted: bool = False) -> RawRecord:
+    return RawRecord(rid, datetime(2024, 1, day, tzinfo=UTC), deleted, "oai_dc", payload, ("s1",))
+
+
+def rows(store: Store) -> dict[str, tuple]:
+    got = store.query(
+        "SELECT record_id, datestamp, deleted, payload, payload_hash, change_seq, run_id"
+        " FROM raw_records ORDER BY record_id"
+    )
+    return {r[0]: r[1:] for r in got}
+
+
+def test_migrations_apply_once_and_record_the_version(db_path: Path) -> None:
+    with Store(db_path) as store:
+        latest = max(m.version for m in load_migrations())
+        assert store.schema_version == latest
+    with Store(db_path) as store:  # reopening applies nothing twice
+        assert store.migrate() == []
+        n = store.query("SELECT count(*) FROM schema_version")[0][0]
+        assert n == len(load_migrations())
+
+
+def test_default_path_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LINKGRAPH_DB", str(tmp_path / "a.duckdb"))
+    assert default_db_path() == tmp_path / "a.duckdb"
+    monkeypatch.delenv("LINKGRAPH_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_db_path() == tmp_path / "xdg" / "linkgraph" / "linkgraph.duckdb"
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.duckdb"
+    bad.write_text("this is not a database")
+    with pytest.raises(StoreError, match="cannot open"):
+        Store(bad)
+
+
+def test_upsert_rules(db_path: Path) -> None:
+    store = Store(db_path)
+    with store.transaction() as cur:
+        Store.upsert_raw(cur, "src", 1, [rec("a", 1, "<a1/>"), rec("b", 1, "<b1/>")])
+    first = rows(store)
+    assert set(first) == {"a", "b"}
+
+    # re-storing the same page changes nothing, not even change_seq or run_id
+    with store.transaction() as cur:
+        Store.upsert_raw(cur, "src", 2, [rec("a", 1, "<a1/>"), rec("b", 1, "<b1/>")])
+    assert rows(store) == first
+
+    # newer datestamp replaces; older never does; deletion becomes a tombstone
+    with store.transaction() as cur:
+        Store.upsert_raw(
+            cur, "src", 3, [rec("a", 5, "<a5/>"), rec("b", 5, None, deleted=True)]
+        )
+        Store.upsert_raw(cur, "src", 3, [rec("a", 2, "<old/>")])
+    now = rows(store)
+    assert now["a"][2] == "<a5/>" and now["a"][5] == 3
+    assert now["a"][4] > first["a"][4]  # change_seq moved
+    assert now["b"][1] is True and now["b"][2] is None and now["b"][3] is None
+
+    # same datestamp but other content (a server that edits without touching the datestamp)
+    with store.transaction() as cur:
+        Store.upsert_raw(cur, "src", 4, [rec("a", 5, "<a5-fixed/>")])
+    assert rows(store)["a"][2] == "<a5-fixed/>"
+
+    # the same record twice in one batch: the newest wins, no conflict error
+    with store.transaction() as cur:
+        Store.upsert_raw(cur, "src", 5, [rec("c", 3, "<c3/>"), rec("c", 9, "<c9/>"), rec("c", 4, "<c4/>")])
+    assert rows(store)["c"][2] == "<c9/>"
+    # other sources are other rows
+    with store.transaction() as cur:
+        Store.upsert_raw(cur, "other", 6, [rec("a", 1, "<z/>")])
+    assert store.query("SELECT count(*) FROM raw_records WHERE record_id = 'a'")[0][0] == 2
+    store.close()
+
+
+def test_failed_transaction_stores_nothing(db_path: Path) -> None:
+    store = Store(db_path)
+    with pytest.raises(RuntimeError):
+        with store.transaction() as cur:
+            Store.upsert_raw(cur, "src", 1, [rec("a", 1)])
+            raise RuntimeError("crash between the records and the checkpoint")
+    assert store.query("SELECT count(*) FROM raw_records")[0][0] == 0
+    store.close()
+
+
+def test_second_writer_process_gets_a_clear_error(db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = Store(db_path)
+    code = (
+        "from linkgraph.store import Store\n"
+        "from linkgraph.errors import StoreError\n"
+        f"try:\n    Store({str(db_path)!r})\nexcept StoreError as e:\n    print('refused', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "refused" in out.stdout and "cannot open" in out.stdout
+    store.close()
+    assert duckdb.__version__
