@@ -28,7 +28,7 @@ class LinkgraphGroup(TyperGroup):
 
 
 def build_app() -> typer.Typer:
-    from linkgraph.cli import harvest_cmds
+    from linkgraph.cli import demo_cmds, harvest_cmds
 
     app = typer.Typer(
         name="linkgraph",
@@ -39,6 +39,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     harvest_cmds.register(app)
+    demo_cmds.register(app)
     return app
 
 

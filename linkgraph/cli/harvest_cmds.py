@@ -165,13 +165,15 @@ def status(db: DbOption = None, json_out: JsonOption = False) -> None:
         console.print("no sources harvested yet")
         return
     table = Table("source", "kind", "records", "deleted", "last run", "status", "high-water", "problems")
+    table.columns[0].overflow = "fold"
     for r in rows:
+        when = r["last_run_finished"] or r["last_run_started"]
         table.add_row(
             r["source"],
             r["kind"],
             str(r["records"]),
             str(r["deleted"]),
-            str(r["last_run_finished"] or r["last_run_started"] or "-"),
+            when.strftime("%Y-%m-%d %H:%M") if when else "-",
             r["last_status"] or "-",
             r["high_water"] or "-",
             str(r["problems"]) + (f" (last: {r['last_error']})" if r["last_error"] else ""),
