@@ -1,0 +1,120 @@
+"""Crossref REST JSON: one work (the ``message`` object), a whole ``/works/{doi}`` response,
+or a list page (``message.items``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linkgraph.crosswalks.jsonutil import as_list, dicts, get, parse_json, s
+from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
+from linkgraph.crosswalks.normalize import normalize_doi, normalize_orcid, normalize_url
+from linkgraph.crosswalks.vocab import coarse_type, make_relation
+
+FORMAT = "crossref-json"
+
+
+def read(payload: bytes | str) -> list[Work]:
+    doc, problem = parse_json(payload)
+    if problem is not None:
+        return [Work.unreadable(FORMAT, problem)]
+    if not isinstance(doc, dict):
+        return [Work.unreadable(FORMAT, "Crossref JSON: top level is not an object")]
+    if doc.get("status") not in (None, "ok") and "message" in doc:
+        return [Work.unreadable(FORMAT, f"Crossref error response: {str(doc.get('message'))[:200]}")]
+    msg = doc.get("message", doc)
+    if isinstance(msg, dict) and "items" in msg:
+        items = dicts(msg.get("items"))
+        return [read_item(it) for it in items]
+    if not isinstance(msg, dict):
+        return [Work.unreadable(FORMAT, "Crossref JSON: 'message' is not an object")]
+    return [read_item(msg)]
+
+
+def _year(item: dict[str, Any]) -> int | None:
+    for key in ("issued", "published", "published-print", "published-online", "created"):
+        parts = get(item, key, "date-parts")
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            first = parts[0][0]
+            if isinstance(first, int) and 1000 <= first <= 2100:
+                return first
+            if isinstance(first, str) and first.isdigit():
+                return int(first)
+    return None
+
+
+def _creator(a: dict[str, Any]) -> Creator | None:
+    given, family = s(a.get("given")), s(a.get("family"))
+    name = s(a.get("name")) or (", ".join(p for p in (family, given) if p) or None)
+    if name is None:
+        return None
+    affs = [n for n in (s(x.get("name")) for x in dicts(a.get("affiliation"))) if n]
+    return Creator(name, given, family, normalize_orcid(s(a.get("ORCID"))), affs)
+
+
+def read_item(item: dict[str, Any]) -> Work:
+    work = Work(source_format=FORMAT, registration_agency="crossref")
+    problems = work.problems
+    raw_doi = s(item.get("DOI"))
+    if raw_doi:
+        work.doi, p = normalize_doi(raw_doi)
+        problems.extend(p)
+        work.add_identifier("doi", work.doi or raw_doi)
+    else:
+        problems.append("no DOI")
+    for t in as_list(item.get("title")):
+        if s(t):
+            work.titles.append(Title(s(t)))  # type: ignore[arg-type]
+    for t in as_list(item.get("original-title")):
+        if s(t):
+            work.titles.append(Title(s(t), None, "OriginalTitle"))  # type: ignore[arg-type]
+    for t in as_list(item.get("subtitle")):
+        if s(t):
+            work.titles.append(Title(s(t), None, "Subtitle"))  # type: ignore[arg-type]
+    if not work.titles:
+        problems.append("no title")
+    for role in ("author", "editor"):
+        for a in dicts(item.get(role)):
+            c = _creator(a)
+            if c is not None:
+                work.creators.append(c)
+    work.publisher = s(item.get("publisher"))
+    containers = [s(c) for c in as_list(item.get("container-title")) if s(c)]
+    work.container = containers[0] if containers else None
+    work.year = _year(item)
+    raw_type = s(item.get("type"))
+    subtype = s(item.get("subtype"))
+    work.resource_type_raw = "/".join(p for p in (raw_type, subtype) if p) or None
+    work.resource_type, p = coarse_type("crossref", subtype or raw_type)
+    problems.extend(p)
+    url = s(get(item, "resource", "primary", "URL"))
+    if url:
+        work.landing_url, p = normalize_url(url)
+        problems.extend(p)
+    for issn in as_list(item.get("ISSN")):
+        if s(issn):
+            work.add_identifier("issn", s(issn))  # type: ignore[arg-type]
+    for isbn in as_list(item.get("ISBN")):
+        if s(isbn):
+            work.add_identifier("isbn", s(isbn))  # type: ignore[arg-type]
+
+    rels = []
+    relation = item.get("relation")
+    if isinstance(relation, dict):
+        for key, targets in relation.items():
+            for tgt in dicts(targets):
+                asserted = s(tgt.get("asserted-by")) or "subject"
+                rel = make_relation(
+                    "crossref",
+                    key,
+                    s(tgt.get("id-type")),
+                    s(tgt.get("id")),
+                    asserted_by=asserted if asserted in ("subject", "object") else "subject",
+                    subject_doi=work.doi,
+                )
+                if asserted not in ("subject", "object"):
+                    rel.problems.append(f"unknown asserted-by {asserted!r}")
+                rels.append(rel)
+    elif relation is not None:
+        problems.append("'relation' is not an object; relations not read")
+    work.relations = dedupe_relations(rels)
+    return work

@@ -1,0 +1,169 @@
+"""JPCOAR schema 1.0, 2.0 and 2.1 (``jpcoar:jpcoar``; the version is the namespace).
+
+``relationType`` is optional (real repositories omit it): such relations are kept as ``Other``
+with a problem. The work's DOI is the one the repository registered
+(``jpcoar:identifierRegistration``), else a ``jpcoar:identifier`` typed DOI."""
+
+from __future__ import annotations
+
+from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
+from linkgraph.crosswalks.normalize import (
+    canonical_scheme,
+    normalize_doi,
+    normalize_orcid,
+    normalize_url,
+    parse_year,
+)
+from linkgraph.crosswalks.vocab import coar_version, coarse_type, make_relation
+from linkgraph.crosswalks.xmlutil import (
+    Element,
+    attr,
+    child,
+    children,
+    descendants,
+    lang,
+    local,
+    ns,
+    parse_xml,
+    text,
+)
+
+FORMAT = "jpcoar"
+NS_PREFIX = "https://github.com/JPCOAR/schema/blob/master/"
+OAIRE = "http://namespace.openaire.eu/schema/oaire/"
+_RA = {"jalc": "jalc", "crossref": "crossref", "datacite": "datacite"}
+
+
+def read(payload: bytes | str) -> list[Work]:
+    root, problem = parse_xml(payload)
+    if root is None:
+        return [Work.unreadable(FORMAT, problem or "unreadable")]
+    items = [el for el in root.iter() if local(el.tag) == "jpcoar" and ns(el).startswith(NS_PREFIX)]
+    if not items:
+        return [Work.unreadable(FORMAT, f"no jpcoar:jpcoar element in <{local(root.tag)}>")]
+    return [read_item(el) for el in items]
+
+
+def schema_version(el: Element) -> str:
+    return ns(el)[len(NS_PREFIX):].strip("/") or "?"
+
+
+def _creators(item: Element) -> list[Creator]:
+    out: list[Creator] = []
+    for seq, c in enumerate(children(item, "creator"), start=1):
+        orcid = None
+        for nid in children(c, "nameIdentifier"):
+            if (attr(nid, "nameIdentifierScheme") or "").upper() == "ORCID":
+                orcid = normalize_orcid(text(nid) or attr(nid, "nameIdentifierURI"))
+        affs: list[tuple[str | None, str]] = []
+        for aff in children(c, "affiliation"):
+            for an in children(aff, "affiliationName"):
+                if text(an):
+                    affs.append((lang(an), text(an)))  # type: ignore[arg-type]
+        families = {lang(f): text(f) for f in children(c, "familyName") if text(f)}
+        givens = {lang(g): text(g) for g in children(c, "givenName") if text(g)}
+        names = [(lang(n), text(n)) for n in children(c, "creatorName") if text(n)]
+        if not names:
+            names = [
+                (lg, ", ".join(p for p in (fam, givens.get(lg)) if p)) for lg, fam in families.items()
+            ]
+        for lg, name in names:
+            same = [a for la, a in affs if la == lg] or [a for la, a in affs if la is None]
+            out.append(
+                Creator(name, givens.get(lg), families.get(lg), orcid, same, lg, seq)  # type: ignore[arg-type]
+            )
+    return out
+
+
+def read_item(item: Element) -> Work:
+    version = schema_version(item)
+    work = Work(source_format=FORMAT)
+    problems = work.problems
+    for el in item:
+        name = local(el.tag)
+        if name == "title" and text(el):
+            work.titles.append(Title(text(el), lang(el)))  # type: ignore[arg-type]
+        elif name == "alternative" and text(el):
+            work.titles.append(Title(text(el), lang(el), "AlternativeTitle"))  # type: ignore[arg-type]
+    if not work.titles:
+        problems.append("no title")
+    work.creators = _creators(item)
+
+    pubs = [(lang(p), text(p)) for p in children(item, "publisher") if text(p)]
+    for p in children(item, "publisher"):  # 2.0 jpcoar:publisher/jpcoar:publisherName
+        pubs += [(lang(n), text(n)) for n in children(p, "publisherName") if text(n)]
+    pubs = [(la, n) for la, n in pubs if n and len(n) < 1000]
+    work.publisher = next((n for la, n in pubs if la == "en"), pubs[0][1] if pubs else None)
+
+    for d in children(item, "date"):
+        if attr(d, "dateType") == "Issued":
+            work.year = parse_year(text(d))
+    if work.year is None:
+        for d in children(item, "date"):
+            work.year = work.year or parse_year(text(d))
+
+    type_el = child(item, "type")
+    if type_el is not None:
+        uri, label = attr(type_el, "resource"), text(type_el)
+        work.resource_type_raw = label or uri
+        work.resource_type, p = coarse_type("coar", uri or label)
+        if p and label and uri:
+            work.resource_type, p = coarse_type("coar", label)
+        problems.extend(p)
+    ver = next((v for v in children(item, "version") if ns(v) == OAIRE), None)
+    if ver is not None:
+        work.version, p = coar_version(attr(ver, "resource"), text(ver))
+        problems.extend(p)
+
+    registered = None
+    for reg in children(item, "identifierRegistration"):
+        registered = text(reg)
+        work.registration_agency = _RA.get((attr(reg, "identifierType") or "").lower())
+        if work.registration_agency is None:
+            problems.append(f"identifierRegistration type {attr(reg, 'identifierType')!r} is no DOI agency")
+    doi_ids = []
+    for ident in children(item, "identifier"):
+        value = text(ident)
+        if not value:
+            continue
+        scheme = canonical_scheme(attr(ident, "identifierType"))
+        work.add_identifier(scheme, value)
+        if scheme == "doi":
+            doi_ids.append(value)
+        elif scheme == "url" and work.landing_url is None:
+            work.landing_url, p = normalize_url(value)
+            problems.extend(p)
+    raw_doi = registered or (doi_ids[0] if doi_ids else None)
+    if raw_doi:
+        work.doi, p = normalize_doi(raw_doi)
+        problems.extend(p)
+        if registered:
+            work.add_identifier("doi", work.doi or registered)
+
+    containers = [(lang(t), text(t)) for t in children(item, "sourceTitle") if text(t)]
+    work.container = next((n for la, n in containers if la == "en"), containers[0][1] if containers else None)
+    for sid in children(item, "sourceIdentifier"):
+        if text(sid):
+            work.add_identifier(canonical_scheme(attr(sid, "identifierType"), text(sid))  # type: ignore[arg-type]
+            )
+
+    rels = []
+    for rel in children(item, "relation"):
+        rtype = attr(rel, "relationType")
+        targets = list(children(rel, "relatedIdentifier"))
+        if not targets:
+            r = make_relation("jpcoar", rtype, None, None, subject_doi=work.doi)
+            titles = [text(t) for t in descendants(rel, "relatedTitle") if text(t)]
+            if titles:
+                r.target_raw = titles[0]  # type: ignore[assignment]
+                r.problems.append("related item given by title only")
+            rels.append(r)
+        for tgt in targets:
+            rels.append(
+                make_relation("jpcoar", rtype, attr(tgt, "identifierType"), text(tgt),
+                              subject_doi=work.doi)
+            )
+    work.relations = dedupe_relations(rels)
+    if version not in ("1.0", "2.0", "2.1"):
+        problems.append(f"unknown JPCOAR schema version {version!r}")
+    return work

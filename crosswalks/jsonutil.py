@@ -1,0 +1,43 @@
+"""JSON helpers for readers: parse without raising, and defensive accessors (real API JSON
+has nulls, strings where lists were expected, numbers where strings were)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def parse_json(payload: bytes | str) -> tuple[Any, str | None]:
+    try:
+        return json.loads(payload), None
+    except (ValueError, TypeError, RecursionError) as exc:
+        return None, f"malformed JSON: {exc}"
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def dicts(value: Any) -> list[dict[str, Any]]:
+    """The dict members of a value that should be a list of objects."""
+    return [v for v in as_list(value) if isinstance(v, dict)]
+
+
+def s(value: Any) -> str | None:
+    """A stripped string (numbers become strings), ``None`` for empty / non-scalars."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def get(obj: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj

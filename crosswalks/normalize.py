@@ -1,0 +1,159 @@
+"""Normalisation of DOIs, URLs, ORCIDs, years and free text (DESIGN.md "Common model").
+
+Every function is pure and returns the problems it met instead of raising.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+# Zero-width and other invisible characters seen around identifiers in real metadata.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
+_DOI_PREFIXES = re.compile(
+    r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|doi:\s*|info:doi/|urn:doi:)", re.IGNORECASE
+)
+_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI_IN_URL = re.compile(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)
+_ORCID_RE = re.compile(r"(\d{4}-?\d{4}-?\d{4}-?\d{3}[\dX])", re.IGNORECASE)
+_YEAR_RE = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2}|2100)(?!\d)")
+_WS = re.compile(r"\s+")
+_HANDLE_URL = re.compile(r"^(?:https?://)?hdl\.handle\.net/|^hdl:", re.IGNORECASE)
+
+
+def clean_text(value: str | None) -> str | None:
+    """NFC-preserving whitespace collapse; ``None`` for empty strings."""
+    if value is None:
+        return None
+    text = _WS.sub(" ", value.translate(_INVISIBLE)).strip()
+    return text or None
+
+
+def normalize_doi(value: str | None) -> tuple[str | None, list[str]]:
+    """``(doi, problems)``: strip resolver prefixes, URL-decode, NFKC, trim, lower-case.
+
+    A trailing ``/`` or ``.`` is removed *and* recorded; anything that is not
+    ``10.NNNN+/suffix`` afterwards gives ``None`` and a problem.
+    """
+    if value is None:
+        return None, ["DOI missing"]
+    text = unicodedata.normalize("NFKC", value).translate(_INVISIBLE).strip()
+    for _ in range(3):  # doi:https://doi.org/10... occurs
+        stripped = _DOI_PREFIXES.sub("", text, count=1).strip()
+        if stripped == text:
+            break
+        text = stripped
+    if "%" in text:
+        text = unicodedata.normalize("NFKC", unquote(text)).strip()
+    text = text.translate(_INVISIBLE).strip().lower()
+    problems: list[str] = []
+    while text and text[-1] in "/.":
+        problems.append(f"trailing {text[-1]!r} removed from DOI {value.strip()!r}")
+        text = text[:-1]
+    if not _DOI_RE.match(text):
+        problems.append(f"malformed DOI {value.strip()!r}")
+        return None, problems
+    return text, problems
+
+
+def is_doi_url(value: str) -> bool:
+    """True for ``https://doi.org/...``-style links (treated as DOIs, not URLs)."""
+    return bool(_DOI_IN_URL.match(value.strip()))
+
+
+def normalize_url(value: str | None) -> tuple[str | None, list[str]]:
+    """Scheme and host lower-cased, default port and fragment dropped, trailing slash removed
+    (the root path is ``/``). Non-http(s) or host-less values give ``None`` and a problem."""
+    if value is None:
+        return None, []
+    text = value.translate(_INVISIBLE).strip()
+    if not text:
+        return None, []
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None, [f"malformed URL {text!r}"]
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        return None, [f"malformed URL {text!r}"]
+    netloc = host
+    if port is not None and not (
+        (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
+    ):
+        netloc = f"{host}:{port}"
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    return urlunsplit((scheme, netloc, path, parts.query, "")), []
+
+
+def normalize_orcid(value: str | None) -> str | None:
+    """Bare ``0000-0002-1825-0097`` from a URL or bare form (``None`` if none found)."""
+    if not value:
+        return None
+    m = _ORCID_RE.search(value.replace(" ", ""))
+    if not m:
+        return None
+    digits = m.group(1).replace("-", "").upper()
+    return f"{digits[0:4]}-{digits[4:8]}-{digits[8:12]}-{digits[12:16]}"
+
+
+def parse_year(value: str | int | None) -> int | None:
+    """First plausible 4-digit year in a date-ish string (NFKC first: full-width digits)."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value if 1000 <= value <= 2100 else None
+    m = _YEAR_RE.search(unicodedata.normalize("NFKC", value))
+    return int(m.group(1)) if m else None
+
+
+_SCHEME_ALIASES = {
+    "hdl": "handle",
+    "uri": "url",
+    "pissn": "issn",
+    "eissn": "issn",
+    "lissn": "issn",
+    "naid": "naid",
+    "crid": "crid",
+}
+
+
+def canonical_scheme(value: str | None) -> str:
+    """Lower-cased identifier scheme with a few aliases folded (HDL->handle, URI->url)."""
+    if not value:
+        return "unknown"
+    key = value.strip().lower().replace(" ", "-")
+    return _SCHEME_ALIASES.get(key, key)
+
+
+def normalize_target(scheme: str | None, value: str) -> tuple[str, str | None, list[str]]:
+    """``(scheme, normalised value, problems)`` for a related identifier.
+
+    DOIs given as resolver URLs or ``info:doi/`` become ``doi``; a value typed DOI that is
+    really another kind of link keeps its scheme and gets a problem.
+    """
+    sch = canonical_scheme(scheme)
+    raw = value.strip()
+    low = raw.lower()
+    if sch != "doi" and (is_doi_url(raw) or low.startswith(("info:doi/", "doi:"))):
+        sch = "doi"
+    if sch == "doi":
+        doi, problems = normalize_doi(raw)
+        return "doi", doi, problems
+    if sch in ("url", "purl") or (sch == "unknown" and low.startswith(("http://", "https://"))):
+        url, problems = normalize_url(raw)
+        return ("url" if sch == "unknown" else sch), url, problems
+    cleaned = clean_text(unicodedata.normalize("NFKC", raw))
+    if cleaned is None:
+        return sch, None, ["empty related identifier"]
+    if sch == "handle":
+        cleaned = _HANDLE_URL.sub("", cleaned)
+    if sch in ("handle", "urn", "ark"):
+        cleaned = cleaned.lower()
+    elif sch in ("issn", "isbn"):
+        cleaned = cleaned.upper()
+    return sch, cleaned, []

@@ -1,0 +1,149 @@
+"""The one explicit table of readers, their aliases, and format detection.
+
+``READERS`` maps a reader name to its ``read(payload) -> list[Work]``; ``ALIASES`` maps OAI
+``metadataPrefix`` values and REST format names (as stored in ``raw_records.metadata_format``)
+onto reader names. An unknown format is a :class:`UnknownFormatError`, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Final
+
+from linkgraph.crosswalks import (
+    crossref_json,
+    crossref_xml,
+    datacite_json,
+    datacite_xml,
+    jalc_json,
+    jalc_lod,
+    jalc_xml,
+    jpcoar,
+    junii2,
+    oai_dc,
+)
+from linkgraph.crosswalks.model import Work
+from linkgraph.errors import UsageError
+
+Reader = Callable[[bytes | str], list[Work]]
+
+READERS: Final[dict[str, Reader]] = {
+    datacite_xml.FORMAT: datacite_xml.read,
+    datacite_json.FORMAT: datacite_json.read,
+    crossref_json.FORMAT: crossref_json.read,
+    crossref_xml.FORMAT: crossref_xml.read,
+    jalc_json.FORMAT: jalc_json.read,
+    jalc_xml.FORMAT: jalc_xml.read,
+    jalc_lod.FORMAT: jalc_lod.read,
+    jpcoar.FORMAT: jpcoar.read,
+    junii2.FORMAT: junii2.read,
+    oai_dc.FORMAT: oai_dc.read,
+}
+
+ALIASES: Final[dict[str, str]] = {
+    # OAI-PMH metadataPrefix values
+    "oai_datacite": datacite_xml.FORMAT,
+    "datacite": datacite_xml.FORMAT,
+    "datacite3": datacite_xml.FORMAT,
+    "datacite4": datacite_xml.FORMAT,
+    "jpcoar_1.0": jpcoar.FORMAT,
+    "jpcoar_2.0": jpcoar.FORMAT,
+    "jpcoar_2.1": jpcoar.FORMAT,
+    "jpcoar": jpcoar.FORMAT,
+    "junii2": junii2.FORMAT,
+    "oai_dc": oai_dc.FORMAT,
+    "unixsd": crossref_xml.FORMAT,
+    "unixref": crossref_xml.FORMAT,
+    "cr_unixml": crossref_xml.FORMAT,
+    # REST formats as the harvesters store them
+    "crossref-json": crossref_json.FORMAT,
+    "datacite-json": datacite_json.FORMAT,
+    "jalc-json": jalc_json.FORMAT,
+}
+
+
+class UnknownFormatError(UsageError):
+    """No reader is registered under this format name (nor an alias of it)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        known = ", ".join(sorted(set(READERS) | set(ALIASES)))
+        super().__init__(f"unknown metadata format {name!r}; known: {known}")
+
+
+class UndetectableFormatError(UsageError):
+    """``detect_format`` could not recognise the payload."""
+
+
+def resolve(name: str) -> str:
+    """The reader name for a format name or alias."""
+    if name in READERS:
+        return name
+    hit = ALIASES.get(name) or ALIASES.get(name.lower())
+    if hit is None:
+        raise UnknownFormatError(name)
+    return hit
+
+
+def reader_for(name: str) -> Reader:
+    return READERS[resolve(name)]
+
+
+def read(name: str, payload: bytes | str) -> list[Work]:
+    """Read a payload with the reader registered for ``name``; never raises on bad payloads.
+
+    A reader bug surfacing as an exception is turned into an unreadable result too, so one
+    record can never stop a batch.
+    """
+    fmt = resolve(name)
+    try:
+        return READERS[fmt](payload)
+    except Exception as exc:  # noqa: BLE001 - the batch must go on; the problem is recorded
+        return [Work.unreadable(fmt, f"reader error {type(exc).__name__}: {exc}")]
+
+
+_XML_ROOT = re.compile(rb"<(?!\?|!)([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+_NAMESPACE_HINTS: Final[tuple[tuple[bytes, str], ...]] = (
+    (b"https://github.com/JPCOAR/schema/blob/master/", jpcoar.FORMAT),
+    (b"http://irdb.nii.ac.jp/oai", junii2.FORMAT),
+    (b"http://www.crossref.org/qrschema/", crossref_xml.FORMAT),
+    (b"http://www.crossref.org/xschema/", crossref_xml.FORMAT),
+    (b"http://www.crossref.org/schema/", crossref_xml.FORMAT),
+    (b"http://datacite.org/schema/kernel-", datacite_xml.FORMAT),
+    (b"http://www.openarchives.org/OAI/2.0/oai_dc/", oai_dc.FORMAT),
+    (b"http://prismstandard.org/namespaces/", jalc_lod.FORMAT),
+)
+
+
+def detect_format(payload: bytes | str) -> str:
+    """Guess the reader for a payload from its JSON keys or XML namespaces."""
+    data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    head = data.lstrip()[:1]
+    if head in (b"{", b"["):
+        return _detect_json(data)
+    if head == b"<" or data.lstrip().startswith(b"\xef\xbb\xbf<"):
+        for needle, fmt in _NAMESPACE_HINTS:
+            if needle in data:
+                return fmt
+        m = re.search(rb"<root[\s>]", data)
+        if m and b"<content" in data:
+            return jalc_xml.FORMAT
+        raise UndetectableFormatError("XML payload: no known metadata namespace found")
+    raise UndetectableFormatError("payload is neither JSON nor XML")
+
+
+def _detect_json(data: bytes) -> str:
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise UndetectableFormatError(f"malformed JSON: {exc}") from exc
+    if isinstance(doc, dict):
+        if "apiType" in doc or "siteId" in doc or "title_list" in doc:
+            return jalc_json.FORMAT
+        if "message-type" in doc or "DOI" in doc:
+            return crossref_json.FORMAT
+        if "data" in doc or "attributes" in doc or "relatedIdentifiers" in doc:
+            return datacite_json.FORMAT
+    raise UndetectableFormatError("JSON payload: not a Crossref, DataCite or JaLC record")

@@ -1,0 +1,116 @@
+"""Safe XML parsing for readers: no entities resolved, no network, any DOCTYPE refused.
+
+:func:`parse_xml` never raises: it returns ``(root, None)`` or ``(None, problem)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
+_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+OAI = "http://www.openarchives.org/OAI/2.0/"
+
+Element = etree._Element
+
+
+def to_bytes(payload: bytes | str) -> bytes:
+    return payload.encode("utf-8") if isinstance(payload, str) else payload
+
+
+def parse_xml(payload: bytes | str) -> tuple[Element | None, str | None]:
+    """Parse strictly. A DOCTYPE/ENTITY declaration is refused before parsing."""
+    data = to_bytes(payload)
+    if isinstance(payload, str) and data.lstrip().startswith(b"<?xml"):
+        # an encoding declaration in a str payload would contradict the UTF-8 bytes we made
+        data = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", data, count=1)
+    if _DOCTYPE.search(data):
+        return None, "XML refused: DOCTYPE or ENTITY declaration (XXE / entity expansion risk)"
+    if not data.strip():
+        return None, "empty payload"
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        return None, f"malformed XML: {exc}"
+    except (ValueError, TypeError) as exc:  # e.g. unsupported encoding declarations
+        return None, f"unreadable XML: {exc}"
+    if root is None:
+        return None, "empty XML document"
+    return root, None
+
+
+def local(tag: object) -> str:
+    """Local name of an element tag (``''`` for comments / PIs)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def ns(el: Element) -> str:
+    tag = el.tag
+    if isinstance(tag, str) and tag.startswith("{"):
+        return tag[1:].split("}", 1)[0]
+    return ""
+
+
+def text(el: Element | None) -> str | None:
+    """All text inside ``el``, whitespace collapsed; ``None`` when empty."""
+    if el is None:
+        return None
+    value = " ".join("".join(el.itertext()).split())
+    return value or None
+
+
+def children(el: Element, name: str) -> Iterator[Element]:
+    """Direct children with local name ``name`` (any namespace)."""
+    for child in el:
+        if local(child.tag) == name:
+            yield child
+
+
+def child(el: Element, name: str) -> Element | None:
+    return next(children(el, name), None)
+
+
+def child_text(el: Element, name: str) -> str | None:
+    return text(child(el, name))
+
+
+def descendants(el: Element, name: str) -> Iterator[Element]:
+    for d in el.iter():
+        if local(d.tag) == name:
+            yield d
+
+
+def attr(el: Element, name: str) -> str | None:
+    """Attribute by local name (namespaced or not); stripped, ``None`` when empty."""
+    value = el.get(name)
+    if value is None:
+        for key, val in el.attrib.items():
+            if local(key) == name:
+                value = val
+                break
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def lang(el: Element) -> str | None:
+    value = el.get(XML_LANG) or el.get("lang")
+    return value.strip() if value and value.strip() else None
