@@ -1,0 +1,116 @@
+"""``linkgraph crosswalk`` (raw_records -> works/identifiers/relations/problems),
+``linkgraph crosswalk report`` (the relation loss report) and ``linkgraph convert FILE``."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, open_store, print_json
+from linkgraph.crosswalks.model import Work
+from linkgraph.crosswalks.oai import is_oai_response, split_records
+from linkgraph.crosswalks.pipeline import run_crosswalk
+from linkgraph.crosswalks.registry import detect_format, read, resolve
+from linkgraph.crosswalks.report import render, report_from_db
+from linkgraph.errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(
+        name="crosswalk",
+        help="Turn raw records into works, identifiers, relations and problems.",
+        invoke_without_command=True,
+        no_args_is_help=False,
+    )
+
+    @group.callback()
+    def crosswalk(
+        ctx: typer.Context,
+        db: DbOption = None,
+        rebuild: Annotated[
+            bool,
+            typer.Option("--rebuild", help="Drop the crosswalk output and redo every raw record."),
+        ] = False,
+        batch_size: Annotated[
+            int, typer.Option("--batch-size", min=1, help="Raw records per transaction.")
+        ] = 2000,
+        quiet: QuietOption = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Crosswalk raw records that are new or changed since the last run."""
+        if ctx.invoked_subcommand is not None:
+            ctx.obj = {"db": db}
+            return
+        with open_store(db) as store:
+            stats = run_crosswalk(store, rebuild=rebuild, batch_size=batch_size)
+        if as_json:
+            print_json(dataclasses.asdict(stats))
+        elif not quiet:
+            console.print(
+                f"crosswalked {stats.raw_records} raw records "
+                f"(change_seq {stats.from_seq}..{stats.to_seq}): {stats.works} works, "
+                f"{stats.relations} relations, {stats.problems} problems, "
+                f"{stats.deleted} tombstones"
+            )
+
+    @group.command("report")
+    def report(
+        ctx: typer.Context,
+        db: DbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Per format: every raw relation value seen, what it mapped to, what was lost."""
+        path = db if db is not None else (ctx.obj or {}).get("db")
+        with open_store(path) as store:
+            with store.transaction() as cur:
+                rows = report_from_db(cur)
+        if as_json:
+            print_json([dataclasses.asdict(r) for r in rows])
+        else:
+            typer.echo(render(rows))
+
+    app.add_typer(group)
+
+    @app.command("convert")
+    def convert(
+        file: Annotated[
+            Path,
+            typer.Argument(exists=True, dir_okay=False, readable=True,
+                           help="A metadata file: a record, an API response or an OAI-PMH response."),
+        ],
+        fmt: Annotated[
+            str | None,
+            typer.Option("--format", "-f",
+                         help="Reader or metadataPrefix (datacite-xml, oai_datacite, jpcoar_2.0, "
+                              "crossref-json, ...); detected when omitted."),
+        ] = None,
+    ) -> None:
+        """Print the normalised records of FILE as JSON."""
+        print_json(convert_file(file.read_bytes(), fmt))
+
+
+def convert_file(data: bytes, fmt: str | None) -> list[dict[str, Any]]:
+    """The JSON-ready records of one file (an OAI-PMH response is split into its records)."""
+    reader = resolve(fmt) if fmt else None
+    out: list[dict[str, Any]] = []
+    if is_oai_response(data):
+        records, problem = split_records(data)
+        if problem is not None:
+            raise UsageError(f"cannot read OAI-PMH response: {problem}")
+        for rec in records:
+            if rec.deleted or rec.payload is None:
+                out.append({"record_id": rec.identifier, "deleted": True})
+                continue
+            works = read(reader or detect_format(rec.payload), rec.payload)
+            out.extend(_dump(w, rec.identifier) for w in works)
+        return out
+    works = read(reader or detect_format(data), data)
+    return [_dump(w, w.record_id or w.doi) for w in works]
+
+
+def _dump(work: Work, record_id: str | None) -> dict[str, Any]:
+    work.record_id = record_id
+    return work.to_dict()
