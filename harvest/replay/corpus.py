@@ -322,12 +322,10 @@ class Corpus:
         """Up to ``limit`` rows answering ``q`` that sort after the key ``after``."""
         out: list[Row] = []
         with self._lock:
-            for row in self._merged(q.from_epoch, q.until_epoch, after):
+            for row in self._merged(q.from_epoch, q.until_epoch, after, q):
                 ref = row.ref
-                ok = (self._overlay_match(ref, q) if isinstance(ref, CorpusRecord)
-                      else self._base.match(ref, q))  # type: ignore[union-attr]
-                if ok:
-                    out.append(row)
+                if not isinstance(ref, CorpusRecord) or self._overlay_match(ref, q):
+                    out.append(row)  # base rows come pre-filtered by _merged
                     if len(out) >= limit:
                         break
         return out
@@ -424,8 +422,11 @@ class Corpus:
         return self._base.record(i)
 
     def _merged(
-        self, lo: int | None, hi: int | None, after: tuple[int, str] | None
+        self, lo: int | None, hi: int | None, after: tuple[int, str] | None,
+        q: Query | None = None,
     ) -> Iterator[Row]:
+        """Overlay and base rows in key order; with ``q`` base rows are filtered early
+        (cheap residue test before a Row is made), overlay rows are not."""
         records = self._records
         overlay = (
             Row(k[0], k[1], records[k[1]].sets, records[k[1]].deleted, records[k[1]])
@@ -433,5 +434,9 @@ class Corpus:
         )
         if self._base is None:
             return overlay
-        base = (self._row(i) for i in self._base_range(lo, hi, after))
+        indexes = self._base_range(lo, hi, after)
+        if q is not None:
+            match = self._base.match
+            indexes = (i for i in indexes if match(i, q))
+        base = (self._row(i) for i in indexes)
         return heapq.merge(base, overlay, key=lambda r: (r.epoch, r.identifier))

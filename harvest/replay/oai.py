@@ -215,7 +215,8 @@ class OAIApp:
         if prefix not in formats and not (row.deleted and not formats):
             raise OAIError("cannotDisseminateFormat",
                            f"record {row.identifier!r} is not available as {prefix!r}")
-        return b"<GetRecord>" + self._record(row, prefix, request.fault) + b"</GetRecord>", 1
+        parts = [b"<GetRecord>", *self._record(row, prefix, request.fault), b"</GetRecord>"]
+        return b"".join(parts), 1
 
     def _ListIdentifiers(self, request: Request, args: dict[str, str]) -> tuple[bytes, int]:
         return self._list(request, args, "ListIdentifiers")
@@ -246,10 +247,10 @@ class OAIApp:
         rows = rows[: self.page_size]
         if not rows:
             raise OAIError("noRecordsMatch", "no records match the request")
-        items = []
+        items: list[bytes] = []  # pieces joined once: a page is copied a single time
         if verb == "ListRecords":
             for k, row in enumerate(rows):
-                items.append(self._record(row, q.prefix, fault if k == 0 else None))
+                items.extend(self._record(row, q.prefix, fault if k == 0 else None))
         else:
             for k, row in enumerate(rows):
                 items.append(self._header(row, fault if k == 0 else None))
@@ -280,10 +281,10 @@ class OAIApp:
         return (f"<header{status}><identifier>{ident}</identifier><datestamp>"
                 f"{self.corpus.format_datestamp(row.epoch)}</datestamp>{sets}</header>").encode()
 
-    def _record(self, row: Row, prefix: str, fault: Fault | None = None) -> bytes:
-        """``<record>``; a ``badchar`` fault puts U+000B in the metadata's first text."""
+    def _record(self, row: Row, prefix: str, fault: Fault | None = None) -> list[bytes]:
+        """``<record>`` as pieces; a ``badchar`` fault puts U+000B in the first metadata text."""
         if row.deleted:
-            return b"<record>" + self._header(row, fault) + b"</record>"
+            return [b"<record>", self._header(row, fault), b"</record>"]
         payload = self.corpus.payload(row, prefix)
         header = self._header(row)
         if fault is not None and fault.kind == "badchar":
@@ -292,7 +293,7 @@ class OAIApp:
                 header = self._header(row, fault)
             else:
                 payload = payload[: m.start() + 1] + BAD_CHAR.encode() + payload[m.start() + 1:]
-        return b"<record>" + header + b"<metadata>" + payload + b"</metadata></record>"
+        return [b"<record>", header, b"<metadata>", payload, b"</metadata></record>"]
 
     # -- tokens ---------------------------------------------------------------------------
 

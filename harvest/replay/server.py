@@ -141,6 +141,22 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
     replay: ReplayServer
 
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self.conns: set[socket.socket] = set()
+        self.conns_lock = threading.Lock()
+
+    def close_connections(self) -> None:
+        """Cut open keep-alive connections, so a stopped server really stops answering
+        (a restarted server on the same port must not be shadowed by the old one)."""
+        with self.conns_lock:
+            conns, self.conns = self.conns, set()
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
 
 class _Handler(BaseHTTPRequestHandler):
     """Parses the request, routes it, applies transport faults, writes the response."""
@@ -151,6 +167,16 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server.conns_lock:
+            self.server.conns.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.conns_lock:
+            self.server.conns.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         """Silent: the structured ``server.log`` replaces the stderr access log."""
@@ -225,7 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
         reason = HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ \
             else ""
         head = [f"HTTP/1.1 {resp.status} {reason}",
-                f"Server: linkgraph-replay", f"Date: {formatdate(usegmt=True)}"]
+                "Server: linkgraph-replay", f"Date: {formatdate(usegmt=True)}"]
         head.extend(f"{k}: {v}" for k, v in headers)
         data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
         try:
@@ -296,7 +322,7 @@ class ReplayServer:
 
     def _bind(self) -> _HTTPServer:
         if self._httpd is None:
-            httpd = _HTTPServer((self.host, self.port), _Handler)
+            httpd = _HTTPServer((self.host, self.port))
             httpd.replay = self
             self.port = httpd.server_address[1]
             self._httpd = httpd
@@ -320,6 +346,7 @@ class ReplayServer:
             pass
         finally:
             httpd.server_close()
+            httpd.close_connections()
 
     def stop(self) -> None:
         """Stop serving and close the listening socket (open keep-alive threads die with it)."""
@@ -327,6 +354,7 @@ class ReplayServer:
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
+            httpd.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

@@ -287,3 +287,18 @@ def test_request_log_records_each_request(client):
     assert [e.records for e in log] == [10, 9]
     assert log[0].params == {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
     assert all(e.status == 200 and e.fault is None and e.path == "/oai" for e in log)
+
+
+def test_stopped_server_no_longer_answers_on_kept_alive_connections(client):
+    server = ReplayServer(Corpus.demo())
+    url = server.start()
+    assert client.get(url, params={"verb": "Identify"}).status_code == 200  # keep-alive open
+    server.stop()
+    with pytest.raises(httpx.TransportError):
+        client.get(url, params={"verb": "Identify"})
+    restarted = ReplayServer(Corpus.demo(), port=server.port)
+    try:
+        assert restarted.start() == url
+        assert client.get(url, params={"verb": "Identify"}).status_code == 200
+    finally:
+        restarted.stop()
