@@ -72,7 +72,7 @@ def read_item(item: dict[str, Any]) -> Work:
             work.titles.append(Title(s(t), None, "Subtitle"))  # type: ignore[arg-type]
     if not work.titles:
         problems.append("no title")
-    for role in ("author", "editor"):
+    for role in ("author",):  # editors are contributors, not creators
         for a in dicts(item.get(role)):
             c = _creator(a)
             if c is not None:

@@ -31,6 +31,7 @@ from linkgraph.crosswalks.xmlutil import (
 FORMAT = "jpcoar"
 NS_PREFIX = "https://github.com/JPCOAR/schema/blob/master/"
 OAIRE = "http://namespace.openaire.eu/schema/oaire/"
+DC = "http://purl.org/dc/elements/1.1/"
 _RA = {"jalc": "jalc", "crossref": "crossref", "datacite": "datacite"}
 
 
@@ -89,10 +90,13 @@ def read_item(item: Element) -> Work:
         problems.append("no title")
     work.creators = _creators(item)
 
-    pubs = [(lang(p), text(p)) for p in children(item, "publisher") if text(p)]
-    for p in children(item, "publisher"):  # 2.0 jpcoar:publisher/jpcoar:publisherName
-        pubs += [(lang(n), text(n)) for n in children(p, "publisherName") if text(n)]
-    pubs = [(la, n) for la, n in pubs if n and len(n) < 1000]
+    pubs: list[tuple[str | None, str]] = []
+    for p in children(item, "publisher"):
+        if ns(p) == DC:  # dc:publisher
+            if text(p):
+                pubs.append((lang(p), text(p)))  # type: ignore[arg-type]
+        else:  # 2.0 jpcoar:publisher/jpcoar:publisherName (+ description, place)
+            pubs += [(lang(n), text(n)) for n in children(p, "publisherName") if text(n)]  # type: ignore[misc]
     work.publisher = next((n for la, n in pubs if la == "en"), pubs[0][1] if pubs else None)
 
     for d in children(item, "date"):
@@ -144,8 +148,7 @@ def read_item(item: Element) -> Work:
     work.container = next((n for la, n in containers if la == "en"), containers[0][1] if containers else None)
     for sid in children(item, "sourceIdentifier"):
         if text(sid):
-            work.add_identifier(canonical_scheme(attr(sid, "identifierType"), text(sid))  # type: ignore[arg-type]
-            )
+            work.add_identifier(attr(sid, "identifierType"), text(sid))
 
     rels = []
     for rel in children(item, "relation"):
