@@ -17,8 +17,10 @@ carries a resumption token / cursor; until one comes it stays due.
 Kinds: ``503[:S]`` (Retry-After S seconds, default 1), ``503date[:S]`` (Retry-After as an
 HTTP-date S seconds ahead), ``500``, ``429[:S]``, ``drop`` (close without a response),
 ``slow[:S]`` (sleep S seconds, default 5, then answer), ``truncate`` (about half the body, no
-Content-Length, ``Connection: close``), ``expired`` (badResumptionToken), ``repeat`` (the page,
-but with the resumption token the request carried), ``badchar`` (U+000B inside a record's text).
+Content-Length, ``Connection: close``; sent uncompressed even to a gzip client, so what breaks
+is the XML, not the gzip stream), ``expired`` (badResumptionToken), ``repeat`` (the page, but
+with the resumption token the request carried; on a first page, a token that leads back to that
+same first page), ``badchar`` (U+000B inside a record's text; in the identifier for headers).
 
 The first five are *transport* faults applied by the HTTP layer for every app; ``expired``,
 ``repeat`` and ``badchar`` are *content* faults the app applies (it sees ``request.fault``).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -12,7 +13,7 @@ import pytest
 from lxml import etree
 from replay_helpers import OAI, error_code, parse
 
-from linkgraph.harvest.replay import Corpus, FaultPlan, ReplayServer
+from linkgraph.harvest.replay import Corpus, FaultPlan, ReplayServer, Request, Response
 
 FIRST = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
 
@@ -184,3 +185,39 @@ def test_raw_socket_sees_no_bytes_on_drop():
             s.sendall(f"GET /oai?verb=ListRecords&metadataPrefix=oai_dc HTTP/1.1\r\n"
                       f"Host: {server.host}\r\n\r\n".encode())
             assert s.recv(100) == b""
+
+
+class CountingJSONApp:
+    """A stand-in for a REST replay app: pages are requests with ?rows=, cursor = ?cursor=."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str | None, str | None]] = []
+
+    def is_page(self, request: Request) -> bool:
+        return request.param("rows") is not None
+
+    def has_token(self, request: Request) -> bool:
+        return request.param("cursor") is not None
+
+    def handle(self, request: Request) -> Response:
+        self.seen.append((request.param("cursor"), request.fault.kind if request.fault else None))
+        body = json.dumps({"base": request.base_url, "path": request.path}).encode()
+        return Response(200, body, "application/json", records=1)
+
+
+def test_faults_apply_to_any_mounted_app_and_page_counts_are_shared(client):
+    rest = CountingJSONApp()
+    with ReplayServer(Corpus.demo(), apps={"/rest": rest},
+                      faults="503@2,expired@3,truncate@4") as server:
+        base = server.url_for("rest")
+        assert client.get(server.url, params=FIRST).status_code == 200  # page 1 (OAI)
+        assert client.get(base + "/works", params={"rows": "2"}).status_code == 503  # page 2
+        r = client.get(base + "/works", params={"rows": "2"})  # page 3: no cursor, waits
+        assert r.json() == {"base": base, "path": "/rest/works"}
+        # page 4: expired (due since 3, first in the spec) wins; truncate stays due to page 5
+        client.get(base + "/works", params={"rows": "2", "cursor": "abc"})
+        client.get(base + "/works", params={"rows": "2", "cursor": "abc"})
+        assert client.get(base + "/other").status_code == 200  # not a page: not counted
+        assert client.get(server.base_url + "/nothing").status_code == 404
+    assert rest.seen == [(None, None), ("abc", "expired"), ("abc", "truncate"), (None, None)]
+    assert server.faults.pages == 5
