@@ -28,7 +28,7 @@ class LinkgraphGroup(TyperGroup):
 
 
 def build_app() -> typer.Typer:
-    from linkgraph.cli import crosswalk_cmds, demo_cmds, harvest_cmds
+    from linkgraph.cli import crosswalk_cmds, demo_cmds, harvest_cmds, registry_cmds
 
     app = typer.Typer(
         name="linkgraph",
@@ -41,6 +41,7 @@ def build_app() -> typer.Typer:
     harvest_cmds.register(app)
     demo_cmds.register(app)
     crosswalk_cmds.register(app)
+    registry_cmds.register(app)
     return app
 
 
