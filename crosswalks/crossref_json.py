@@ -23,8 +23,9 @@ def read(payload: bytes | str) -> list[Work]:
         return [Work.unreadable(FORMAT, f"Crossref error response: {str(doc.get('message'))[:200]}")]
     msg = doc.get("message", doc)
     if isinstance(msg, dict) and "items" in msg:
-        items = dicts(msg.get("items"))
-        return [read_item(it) for it in items]
+        if not isinstance(msg["items"], list):
+            return [Work.unreadable(FORMAT, "Crossref JSON: 'items' is not a list")]
+        return [read_item(it) for it in dicts(msg["items"])]  # an empty page has no works
     if not isinstance(msg, dict):
         return [Work.unreadable(FORMAT, "Crossref JSON: 'message' is not an object")]
     return [read_item(msg)]
