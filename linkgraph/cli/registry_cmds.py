@@ -15,6 +15,7 @@ from linkgraph.harvest import crossref, datacite, figshare, jalc
 from linkgraph.harvest.agency import RA_URL, AgencyCache, AgencyEndpoints, RecordFetcher, candidate_target_dois, clean_doi, doi_prefix, fetch_targets
 from linkgraph.harvest.http import DEFAULT_CONTACT, HttpPolicy, Transport
 from linkgraph.harvest.oai_harvest import OAIHarvester
+from linkgraph.harvest.ratelimit import MARGIN
 from linkgraph.harvest.rest_harvest import RestHarvester, RestHarvestOptions, RestHarvestResult
 
 FromOption = Annotated[
@@ -132,7 +133,7 @@ def harvest_jalc(
     quiet: QuietOption = False,
 ) -> None:
     """Harvest a JaLC prefix: list /doilist/{prefix}, then fetch /dois/{doi} for each new or changed DOI."""
-    delay = 1.0 / rate if rate > 0 else 0.0
+    delay = MARGIN / rate if rate > 0 else 0.0  # a little under the rate: arrivals jitter
     policy = _policy(contact, timeout, retries, delay=delay, concurrency=concurrency)
     if prefixes:
         with Transport(policy) as tr:
