@@ -56,20 +56,14 @@ def read(payload: bytes | str) -> list[Work]:
 
 
 def _find_item(record: Element) -> Element | None:
-    found: dict[str, Element] = {}
-    stack = [record]
-    while stack:
-        el = stack.pop()
-        for ch in el:
-            name = local(ch.tag)
-            if name in _SKIP:
-                continue
-            if name in ITEM_TAGS and name not in found:
-                found[name] = ch
-            stack.append(ch)
+    """The most specific work element, ignoring anything inside citations / components."""
     for name in ITEM_TAGS:
-        if name in found:
-            return found[name]
+        for el in record.iter(f"{{*}}{name}"):
+            parent = el.getparent()
+            while parent is not None and parent is not record and local(parent.tag) not in _SKIP:
+                parent = parent.getparent()
+            if parent is record or parent is None:
+                return el
     return None
 
 

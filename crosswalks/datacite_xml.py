@@ -32,11 +32,7 @@ def read(payload: bytes | str) -> list[Work]:
     root, problem = parse_xml(payload)
     if root is None:
         return [Work.unreadable(FORMAT, problem or "unreadable")]
-    resources = [
-        el
-        for el in root.iter()
-        if local(el.tag) == "resource" and ns(el).startswith(KERNEL_NS_PREFIX)
-    ]
+    resources = [el for el in root.iter("{*}resource") if ns(el).startswith(KERNEL_NS_PREFIX)]
     if not resources:
         return [Work.unreadable(FORMAT, f"no DataCite <resource> in <{local(root.tag)}>")]
     return [read_resource(el) for el in resources]

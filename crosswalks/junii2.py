@@ -9,7 +9,7 @@ from __future__ import annotations
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
 from linkgraph.crosswalks.normalize import normalize_doi, normalize_url, parse_year
 from linkgraph.crosswalks.vocab import coar_version, coarse_type, make_relation
-from linkgraph.crosswalks.xmlutil import Element, attr, lang, local, ns, parse_xml, text
+from linkgraph.crosswalks.xmlutil import Element, attr, lang, local, parse_xml, text
 
 FORMAT = "junii2"
 NAMESPACE = "http://irdb.nii.ac.jp/oai"
@@ -26,7 +26,7 @@ def read(payload: bytes | str) -> list[Work]:
     root, problem = parse_xml(payload)
     if root is None:
         return [Work.unreadable(FORMAT, problem or "unreadable")]
-    items = [el for el in root.iter() if local(el.tag) == "junii2" and ns(el) == NAMESPACE]
+    items = list(root.iter(f"{{{NAMESPACE}}}junii2"))
     if not items:
         return [Work.unreadable(FORMAT, f"no junii2 element in <{local(root.tag)}>")]
     return [read_item(el) for el in items]

@@ -24,7 +24,7 @@ def read(payload: bytes | str) -> list[Work]:
     root, problem = parse_xml(payload)
     if root is None:
         return [Work.unreadable(FORMAT, problem or "unreadable")]
-    items = [el for el in root.iter() if local(el.tag) == "dc" and ns(el) == OAI_DC]
+    items = list(root.iter(f"{{{OAI_DC}}}dc"))
     if not items:
         return [Work.unreadable(FORMAT, f"no oai_dc:dc element in <{local(root.tag)}>")]
     return [read_item(el) for el in items]

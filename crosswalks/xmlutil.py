@@ -72,19 +72,25 @@ def text(el: Element | None) -> str | None:
     """All text inside ``el``, whitespace collapsed; ``None`` when empty."""
     if el is None:
         return None
+    if len(el) == 0:  # leaf: no itertext walk
+        raw = el.text
+        if not raw:
+            return None
+        value = raw.strip()
+        if "  " in value or "\n" in value or "\t" in value or "\r" in value:
+            value = " ".join(value.split())
+        return value or None
     value = " ".join("".join(el.itertext()).split())
     return value or None
 
 
 def children(el: Element, name: str) -> Iterator[Element]:
-    """Direct children with local name ``name`` (any namespace)."""
-    for child in el:
-        if local(child.tag) == name:
-            yield child
+    """Direct children with local name ``name`` (any namespace; matched inside lxml)."""
+    return el.iterchildren(f"{{*}}{name}")
 
 
 def child(el: Element, name: str) -> Element | None:
-    return next(children(el, name), None)
+    return next(el.iterchildren(f"{{*}}{name}"), None)
 
 
 def child_text(el: Element, name: str) -> str | None:
@@ -92,9 +98,8 @@ def child_text(el: Element, name: str) -> str | None:
 
 
 def descendants(el: Element, name: str) -> Iterator[Element]:
-    for d in el.iter():
-        if local(d.tag) == name:
-            yield d
+    """``el`` and its descendants with local name ``name`` (any namespace)."""
+    return el.iter(f"{{*}}{name}")
 
 
 def attr(el: Element, name: str) -> str | None:

@@ -1,0 +1,153 @@
+"""Crosswalk throughput per format, and the memory of a bulk pipeline run.
+
+    python bench/bench_crosswalks.py                     # readers: records/s per format
+    python bench/bench_crosswalks.py --pipeline 1000000  # + 1M raw records through DuckDB
+
+The synthetic corpus is built from real shared fixtures (one record per format, the DOI made
+unique per copy) as the pipeline sees them: the ``<metadata>`` child for OAI formats, one JSON
+record for REST. junii2 and JaLC deposit XML have no shared fixture; their template follows the
+junii2 schema and JaLC manual appendix 8. Target: >= 10k records/s per format on one core, and
+< 1 GB peak RSS for 1M raw records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from linkgraph.crosswalks.oai import split_records
+from linkgraph.crosswalks.pipeline import Batch, run_crosswalk
+from linkgraph.crosswalks.registry import READERS
+from linkgraph.store import RawRecord, Store
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+
+JUNII2 = """<junii2 xmlns="http://irdb.nii.ac.jp/oai" version="3.1"><title xml:lang="ja">情報爆発時代の研究基盤構想</title>
+<title xml:lang="en">Research Project on Cyber Infrastructure</title><creator>安達, 淳</creator><creator>Adachi, Jun</creator>
+<publisher>Elsevier</publisher><NIItype>Journal Article</NIItype><jtitle>Journal of information studies</jtitle>
+<issn>1880-697X</issn><NCID>AA12032633</NCID><volume>12</volume><spage>34</spage><epage>57</epage>
+<dateofissued>2015-10-01</dateofissued><URI>https://repo.example.ac.jp/records/@ID@</URI>
+<selfDOI ra="JaLC">10.99999/repo.@ID@</selfDOI><isVersionOf>https://doi.org/10.1371/journal.pone.0170224</isVersionOf>
+<textversion>author</textversion></junii2>"""
+JALC_XML = """<?xml version="1.0" encoding="UTF-8"?><root><head><content_classification>03</content_classification></head>
+<body><site_id>SI/JST.JaLC</site_id><content sequence="001"><doi>10.11502/example.@ID@</doi>
+<url>https://japanlinkcenter.org/example/@ID@.html</url><title_list><titles lang="ja"><title>コロナウイルス (COVID-19) のツイートデータセット</title>
+<subtitle>日本国内のツイート</subtitle></titles><titles lang="en"><title>Coronavirus (COVID-19) tweet data set</title></titles></title_list>
+<creator_list><creator sequence="1" type="person"><names lang="ja"><last_name>山田</last_name><first_name>太郎</first_name></names>
+<names lang="en"><last_name>Yamada</last_name><first_name>Taro</first_name></names><affiliations><affiliation>
+<affiliation_name lang="ja">科学技術振興機構</affiliation_name></affiliation></affiliations>
+<researcher_id><id_code type="ORCID">0000-0002-1825-0097</id_code></researcher_id></creator></creator_list>
+<publisher_list><publisher_name lang="ja">科学技術振興機構</publisher_name></publisher_list>
+<publication_date><publication_year>2020</publication_year></publication_date><relation_list>
+<related_content type="DOI" relation="IsSupplementTo">10.11502/article.@ID@</related_content>
+<related_content type="URL" relation="IsDescribedBy">https://example.org/@ID@</related_content></relation_list>
+</content></body></root>"""
+
+
+def _oai_payload(path: str) -> str:
+    records, problem = split_records((SHARED / path).read_bytes())
+    assert problem is None and records[0].payload is not None
+    return records[0].payload.decode("utf-8")
+
+
+def _json_item(path: str, *keys: str) -> str:
+    doc = json.loads((SHARED / path).read_text("utf-8"))
+    for key in keys:
+        doc = doc[key]
+    return json.dumps(doc, ensure_ascii=False)
+
+
+def templates() -> dict[str, tuple[str, str]]:
+    """format -> (payload template, the DOI/id text replaced by ``@ID@`` per copy)."""
+    lod = (SHARED / "jalc/lod_rdf_sample_1.xml").read_text("utf-8")
+    lod_one = lod[: lod.index("</rdf:Description>") + len("</rdf:Description>")] + "</rdf:RDF>"
+    return {
+        "datacite-xml": ((SHARED / "datacite/kernel4_example_dataset.xml").read_text("utf-8"), "9184-DY35"),
+        "datacite-json": (_json_item("datacite/rest_doi_zenodo.28518_IsSupplementTo_IsVersionOf.json", "data"), "zenodo.28518"),
+        "crossref-json": (_json_item("crossref/work_10.7554_elife.01567.json", "message"), "elife.01567"),
+        "crossref-xml": ((SHARED / "crossref/unixsd_10.1101_097196_isPreprintOf.xml").read_text("utf-8"), "097196"),
+        "jalc-json": (_json_item("jalc/rest_doi_10.11473_fcn.2017e.1_ja.json", "data"), "fcn.2017e.1"),
+        "jalc-xml": (JALC_XML, "@ID@"),
+        "jalc-lod": (lod_one, "jjspm.36.898"),
+        "jpcoar": ((SHARED / "jpcoar/sample_2.0_06_doctoral_thesis_published.xml").read_text("utf-8"), "64495"),
+        "junii2": (JUNII2, "@ID@"),
+        "oai_dc": (_oai_payload("datacite/oai_listrecords_dc.xml"), "not-a-real-doi"),
+    }
+
+
+def corpus(fmt: str, n: int) -> list[str]:
+    template, needle = templates()[fmt]
+    return [template.replace(needle, f"x{i}") for i in range(n)]
+
+
+def bench_readers(n: int) -> dict[str, float]:
+    results = {}
+    for fmt in READERS:
+        payloads = corpus(fmt, n)
+        reader = READERS[fmt]
+        t0 = time.perf_counter()
+        works = 0
+        for p in payloads:
+            works += len(reader(p))
+        read_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        batch = Batch()
+        for i, p in enumerate(payloads):
+            batch.add_record("bench", str(i), False, fmt, p, i)
+        batch.tables()
+        full_s = time.perf_counter() - t0
+        assert works == n, (fmt, works)
+        results[fmt] = n / read_s
+        print(f"{fmt:14s} read {n / read_s:9,.0f} rec/s   read+arrow {n / full_s:9,.0f} rec/s"
+              f"   ({sum(len(p) for p in payloads) / n / 1024:.1f} KiB/record)", flush=True)
+    return results
+
+
+def bench_pipeline(n: int, db: Path) -> None:
+    fmts = list(READERS)
+    tmpl = templates()
+    with Store(db) as store:
+        t0 = time.perf_counter()
+        chunk = 20_000
+        for start in range(0, n, chunk):
+            recs = []
+            for i in range(start, min(n, start + chunk)):
+                fmt = fmts[i % len(fmts)]
+                template, needle = tmpl[fmt]
+                recs.append(RawRecord(f"r{i}", None, False, fmt, template.replace(needle, f"x{i}")))
+            with store.transaction() as cur:
+                Store.upsert_raw(cur, "bench", None, recs)
+            del recs
+        load_s = time.perf_counter() - t0
+        rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t0 = time.perf_counter()
+        stats = run_crosswalk(store, batch_size=5000)
+        cw_s = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"pipeline: {n:,} raw records loaded in {load_s:.0f}s (peak RSS {rss_loaded:,.0f} MiB); "
+          f"crosswalk {stats.works:,} works, {stats.relations:,} relations in {cw_s:.0f}s "
+          f"= {n / cw_s:,.0f} rec/s end to end; peak RSS {peak:,.0f} MiB", flush=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=20_000, help="records per format for the reader bench")
+    ap.add_argument("--pipeline", type=int, default=0, help="raw records for the DuckDB pipeline run")
+    ap.add_argument("--db", type=Path, default=None, help="DuckDB file (default: a temp file)")
+    args = ap.parse_args()
+    results = bench_readers(args.n)
+    slow = [f for f, r in results.items() if r < 10_000]
+    print("below 10k rec/s: " + (", ".join(slow) if slow else "none"))
+    if args.pipeline:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_pipeline(args.pipeline, args.db or Path(tmp) / "bench.duckdb")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
