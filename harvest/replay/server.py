@@ -254,12 +254,13 @@ class _Handler(BaseHTTPRequestHandler):
                 "Server: linkgraph-replay", f"Date: {formatdate(usegmt=True)}"]
         head.extend(f"{k}: {v}" for k, v in headers)
         data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+        # log first: a client that has the response must find it in the log
+        self.server.replay.record(self.command, path, params, resp.status, fault, resp.records)
         try:
             self.wfile.write(data)  # one write: no Nagle / delayed-ACK stall between parts
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        self.server.replay.record(self.command, path, params, resp.status, fault, resp.records)
 
 
 def _accepts_gzip(accept: str) -> bool:
