@@ -96,6 +96,13 @@ class Pacer:
         if start > now:
             time.sleep(start - now)
 
+    def set_interval(self, seconds: float) -> None:
+        """Change the spacing at run time (a server advertised its limits); the next start is
+        re-planned from the last one, so a tighter limit applies to the very next request."""
+        with self._lock:
+            self._next += seconds - self.interval
+            self.interval = seconds
+
     def hold(self, seconds: float) -> None:
         """Nobody starts a request for ``seconds`` (a 429/503 tells the whole client)."""
         with self._lock:

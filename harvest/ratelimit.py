@@ -104,12 +104,7 @@ class ServerLimits:
         if self.max_rate:
             rate = min(rate, self.max_rate)
         self.rate = rate
-        pacer = self.transport.pacer
-        interval = MARGIN / rate if rate > 0 else 0.0
-        if interval > pacer.interval:
-            # the next start was planned with the old, shorter spacing: push it out
-            pacer.hold(interval)
-        pacer.interval = interval
+        self.transport.pacer.set_interval(MARGIN / rate if rate > 0 else 0.0)
 
     def observe(self, headers: httpx.Headers) -> None:
         """Adopt the limits a response advertises (headers missing: keep what we have)."""
