@@ -35,6 +35,17 @@ class Window:
     status: str = "open"
 
 
+@dataclass(slots=True)
+class PageCommit:
+    """One fetched page on its way to the store: its records and the window's checkpoint
+    as it stands after the page (a snapshot: the harvest loop goes on mutating its own)."""
+
+    window: Window
+    records: list[RawRecord]
+    warnings: list[str] = field(default_factory=list)
+    url: str | None = None
+
+
 def window_key(from_date: str | None, until_date: str | None) -> str:
     return f"{from_date or ''}..{until_date or ''}"
 
@@ -166,40 +177,44 @@ class Checkpoints:
         """Store a page and move the window's checkpoint, in one transaction.
 
         ``window`` already carries the new token, counters and newest datestamp."""
+        self.commit_pages([PageCommit(window, list(records), list(warnings), url)])
+
+    def commit_pages(self, pages: Sequence[PageCommit]) -> None:
+        """Store several pages and each window's newest checkpoint in ONE transaction.
+
+        Pages are given in the order they were fetched; the checkpoint written for a window is
+        the one carried by its last page, so the records and the checkpoint stay in step."""
+        if not pages:
+            return
+        records = [r for p in pages for r in p.records]
         deleted = sum(1 for r in records if r.deleted)
+        last: dict[str, Window] = {p.window.key: p.window for p in pages}
         now = utcnow()
         with self.store.transaction() as cur:
             Store.upsert_raw(cur, self.source, self.run_id, records)
-            cur.execute(
-                "UPDATE harvest_state SET run_id = ?, token = ?, last_datestamp = ?, ordered = ?,"
-                " pages = ?, records = ?, expected = ?, list_records = ?, updated_at = ?"
-                " WHERE source = ? AND window_key = ?",
-                [
-                    self.run_id,
-                    window.token,
-                    window.last_datestamp,
-                    window.ordered,
-                    window.pages,
-                    window.records,
-                    window.expected,
-                    window.list_records,
-                    now,
-                    self.source,
-                    window.key,
-                ],
-            )
-            for text in warnings:
+            for w in last.values():
+                cur.execute(
+                    "UPDATE harvest_state SET run_id = ?, token = ?, last_datestamp = ?, ordered = ?,"
+                    " pages = ?, records = ?, expected = ?, list_records = ?, updated_at = ?"
+                    " WHERE source = ? AND window_key = ?",
+                    [
+                        self.run_id, w.token, w.last_datestamp, w.ordered, w.pages, w.records,
+                        w.expected, w.list_records, now, self.source, w.key,
+                    ],
+                )
+            warnings = [(text, p.url) for p in pages for text in p.warnings]
+            for text, url in warnings:
                 self._problem(cur, "page-warning", text, url=url)
             cur.execute(
-                "UPDATE harvest_runs SET pages = pages + 1, records = records + ?,"
+                "UPDATE harvest_runs SET pages = pages + ?, records = records + ?,"
                 " deleted = deleted + ? WHERE run_id = ?",
-                [len(records), deleted, self.run_id],
+                [len(pages), len(records), deleted, self.run_id],
             )
             c = self.counters  # updated under the store's lock: windows run in threads
-            c.pages += 1
+            c.pages += len(pages)
             c.records += len(records)
             c.deleted += deleted
-            c.warnings.extend(warnings)
+            c.warnings.extend(text for text, _ in warnings)
 
     def finish_window(self, window: Window) -> None:
         with self.store.transaction() as cur:

@@ -120,9 +120,18 @@ def granularity_step(granularity: str) -> timedelta:
 # -- parsing -----------------------------------------------------------------------------
 
 
+_KEEP = {_T + v for v in ("Identify", "ListSets", "ListMetadataFormats", "ListIdentifiers", "GetRecord")}
+_EVENT_TAGS = sorted(
+    {_T + v for v in ("record", "resumptionToken", "responseDate", "error", "OAI-PMH")} | _KEEP
+)
+
+
 def _make_parser() -> etree.XMLPullParser:
+    # Only end events of the elements the builder reads: a record's inner elements are read
+    # from its subtree, never visited one event at a time.
     return etree.XMLPullParser(
-        events=("start", "end"),
+        events=("end",),
+        tag=_EVENT_TAGS,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -153,14 +162,10 @@ class _PageBuilder:
         self.ended = False
 
     def events(self, parser: etree.XMLPullParser) -> None:
-        for event, elem in parser.read_events():
-            if event == "start":
-                if not self.root_seen:
-                    self.root_seen = True
-                    _check_no_dtd(elem, self.url)
-                    if elem.tag != _T + "OAI-PMH":
-                        raise ProtocolError(f"not an OAI-PMH response (root {elem.tag})", url=self.url)
-                continue
+        for _event, elem in parser.read_events():
+            if not self.root_seen:
+                self.root_seen = True
+                self.check_root(elem.getroottree().getroot())
             tag = elem.tag
             if tag == _T + "record":
                 self.records.append(_read_record(elem))
@@ -182,8 +187,10 @@ class _PageBuilder:
             elif tag in _KEEP and elem.getparent() is not None and elem.getparent().tag == _T + "OAI-PMH":
                 self.other.append(elem)
 
-
-_KEEP = {_T + v for v in ("Identify", "ListSets", "ListMetadataFormats", "ListIdentifiers", "GetRecord")}
+    def check_root(self, root: etree._Element) -> None:
+        _check_no_dtd(root, self.url)
+        if root.tag != _T + "OAI-PMH":
+            raise ProtocolError(f"not an OAI-PMH response (root element {root.tag})", url=self.url)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -251,8 +258,9 @@ def parse_response(chunks: Iterator[bytes] | list[bytes], url: str) -> tuple[_Pa
             kept.append(chunk)
             parser.feed(chunk)
             builder.events(parser)
-        parser.close()
+        root = parser.close()
         builder.events(parser)
+        builder.check_root(root)
     except etree.XMLSyntaxError as exc:
         kept.extend(source)  # read the rest: is the document whole, with only bad characters?
         body = b"".join(kept)

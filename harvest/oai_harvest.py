@@ -23,8 +23,9 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from linkgraph.errors import BadResumptionToken, HarvestError, ProtocolError, UsageError
-from linkgraph.harvest.checkpoint import Checkpoints, Window, window_key
+from linkgraph.harvest.checkpoint import Checkpoints, PageCommit, Window, window_key
 from linkgraph.harvest.http import Transport
+from linkgraph.harvest.writer import PageWriter
 from linkgraph.harvest.oai import (
     OAIClient,
     OAIRecord,
@@ -163,20 +164,26 @@ class OAIHarvester:
 
         errors: list[BaseException] = []
         workers = max(1, min(self.opts.windows, len(pending)))
-        if workers == 1:
-            for w in pending:
-                try:
-                    self._harvest_window(w)
-                except HarvestError as exc:
-                    errors.append(exc)
-                    break
-        else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="window") as pool:
-                futures = [pool.submit(self._harvest_window, w) for w in pending]
-                for fut in futures:
-                    exc = fut.exception()
-                    if exc is not None:
+        self.writer = PageWriter(self.cp, on_commit=self._committed)
+        try:
+            if workers == 1:
+                for w in pending:
+                    try:
+                        self._harvest_window(w)
+                    except HarvestError as exc:
                         errors.append(exc)
+                        break
+            else:
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="window") as pool:
+                    futures = [pool.submit(self._harvest_window, w) for w in pending]
+                    for fut in futures:
+                        exc = fut.exception()
+                        if exc is not None:
+                            errors.append(exc)
+        finally:
+            self.writer.close()  # pages fetched before a failure are still committed
+        if self.writer.error is not None and not errors:
+            errors.append(self.writer.error)
         c = self.cp.counters
         if errors:
             first = errors[0]
@@ -287,6 +294,7 @@ class OAIHarvester:
             if token:
                 seen_tokens.add(token)
             token = page.token
+        self.writer.flush()
         self._reconcile(w)
         self.cp.finish_window(w)
 
@@ -338,11 +346,13 @@ class OAIHarvester:
         w.list_records += len(records)
         if w.expected is None and page.complete_list_size is not None:
             w.expected = page.complete_list_size
-        self.cp.commit_page(w, records, warnings=page.warnings, url=page.url)
+        if w.expected is not None:
+            self._announced[w.key] = w.expected + (w.records - w.list_records)
+        self.writer.submit(w, records, page.warnings, page.url)
+
+    def _committed(self, pages: list[PageCommit]) -> None:
         if self.progress is not None:
-            if w.expected is not None:
-                self._announced[w.key] = w.expected + (w.records - w.list_records)
-            self.progress(len(records), sum(self._announced.values()) or None)
+            self.progress(sum(len(p.records) for p in pages), sum(self._announced.values()) or None)
 
     def _reconcile(self, w: Window) -> None:
         if w.expected is None or w.list_records == w.expected:

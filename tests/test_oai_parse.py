@@ -120,3 +120,10 @@ def test_datestamps_round_trip_in_both_granularities() -> None:
     assert parse_datestamp("2024-02-29") < d
     with pytest.raises(ValueError):
         parse_datestamp("29/02/2024")
+
+
+def test_a_page_that_is_not_oai_pmh_is_refused() -> None:
+    from linkgraph.errors import ProtocolError
+
+    with pytest.raises(ProtocolError, match="not an OAI-PMH response"):
+        parse_response([b"<html><body><h1>Maintenance</h1></body></html>"], URL)

@@ -48,9 +48,13 @@ def replay_server(
     page_size: Annotated[int, typer.Option("--page-size", min=1, help="Records per page.")] = 100,
 ) -> None:
     """Serve a corpus over OAI-PMH on 127.0.0.1 until interrupted (for demos, tests, benchmarks)."""
-    from linkgraph.harvest.replay.server import serve
+    from linkgraph.errors import UsageError
+    from linkgraph.harvest.replay import serve
 
-    serve(corpus, port=port, faults=faults, latency_ms=latency, page_size=page_size)
+    try:
+        serve(corpus, port=port, faults=faults, latency_ms=latency, page_size=page_size)
+    except ValueError as exc:  # a bad corpus or fault spec, found before anything listens
+        raise UsageError(str(exc)) from exc
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,160 @@
+"""Harvest benchmarks: prints figures, asserts nothing (targets are in the issue, not in tests).
+
+1. Throughput on a synthetic corpus served by the replay server in another process:
+   linkgraph's records/s as a ratio to Sickle's, Sickle's records also bulk-inserted into
+   DuckDB through Arrow (so both do the same job: fetch, parse, store).   target >= 3x
+2. Peak memory (max RSS of a `linkgraph harvest oai` subprocess) for 10k vs 500k-record
+   corpora.                                                                 target flat, < 250 MB
+3. With 200 ms latency per page, 4 date windows against 1.                  target >= 3x
+
+Usage: python bench/bench_harvest.py [--quick] [--only throughput,memory,windows]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+
+from linkgraph.harvest.http import HttpPolicy, Transport
+from linkgraph.harvest.oai_harvest import OAIHarvester, OAIHarvestOptions
+from linkgraph.store import RawRecord, Store, raw_table
+
+PREFIX = "oai_dc"
+
+
+@contextmanager
+def replay_server(corpus: str, *, latency_ms: float = 0, page_size: int = 100) -> Iterator[str]:
+    """The replay server in a subprocess, so its CPU does not compete with the harvester."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linkgraph.harvest.replay", "--corpus", corpus, "--port", "0",
+         "--latency-ms", str(latency_ms), "--page-size", str(page_size)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"replay server did not start: {line!r}")
+        yield line.split(" ", 1)[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def harvest_linkgraph(url: str, db: Path, *, windows: int = 1, full: bool = False) -> int:
+    with Store(db) as store, Transport(HttpPolicy(concurrency=max(windows, 1))) as tr:
+        opts = OAIHarvestOptions(prefix=PREFIX, windows=windows, full=full)
+        return OAIHarvester(store, url, opts, name="bench", transport=tr).run().records
+
+
+def harvest_sickle(url: str, db: Path) -> int:
+    """Sickle fetches and parses; its records go to the same table in Arrow batches."""
+    from datetime import datetime, timezone
+
+    from sickle import Sickle
+
+    def stamp(value: str) -> datetime:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+    n = 0
+    batch: list[RawRecord] = []
+    with Store(db) as store:
+        def flush() -> None:
+            with store.transaction() as cur:
+                cur.register("raw_batch_t", raw_table("sickle", None, batch))
+                cur.execute("INSERT INTO raw_records SELECT *, nextval('raw_change_seq') FROM raw_batch_t"
+                            " ON CONFLICT DO NOTHING")
+                cur.unregister("raw_batch_t")
+            batch.clear()
+
+        for rec in Sickle(url, max_retries=3).ListRecords(metadataPrefix=PREFIX, ignore_deleted=False):
+            h = rec.header
+            batch.append(RawRecord(h.identifier, stamp(h.datestamp), h.deleted, PREFIX,
+                                   None if h.deleted else rec.raw, tuple(h.setSpecs)))
+            n += 1
+            if len(batch) >= 1000:
+                flush()
+        if batch:
+            flush()
+    return n
+
+
+def timed(fn, *args, **kw) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    n = fn(*args, **kw)
+    return n, time.perf_counter() - t0
+
+
+def bench_throughput(size: int) -> None:
+    print(f"\n## throughput: synthetic:{size} corpus, {PREFIX} records, page size 100")
+    with replay_server(f"synthetic:{size}") as url, tempfile.TemporaryDirectory() as tmp:
+        harvest_linkgraph(url, Path(tmp) / "warm.duckdb")  # warm the server's caches
+        n_l, t_l = timed(harvest_linkgraph, url, Path(tmp) / "lg.duckdb")
+        n_s, t_s = timed(harvest_sickle, url, Path(tmp) / "sickle.duckdb")
+    r_l, r_s = n_l / t_l, n_s / t_s
+    print(f"linkgraph: {n_l} records in {t_l:.2f} s = {r_l:,.0f} records/s")
+    print(f"sickle:    {n_s} records in {t_s:.2f} s = {r_s:,.0f} records/s")
+    print(f"ratio linkgraph/sickle: {r_l / r_s:.2f}x (target >= 3x)")
+    _ = pa  # Arrow is what both paths insert through
+
+
+def peak_rss_mb(url: str, db: Path) -> tuple[float, float]:
+    """Max RSS (MB) and wall time of a CLI harvest in a child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linkgraph", "harvest", "oai", url, "--prefix", PREFIX,
+         "--db", str(db), "--quiet"],
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"harvest failed with {proc.returncode}")
+    return usage.ru_maxrss / 1024, time.perf_counter() - t0
+
+
+def bench_memory(small: int, large: int) -> None:
+    print(f"\n## peak memory: {small} vs {large} records (max RSS of the harvest process)")
+    results = []
+    for size in (small, large):
+        with replay_server(f"synthetic:{size}") as url, tempfile.TemporaryDirectory() as tmp:
+            mb, secs = peak_rss_mb(url, Path(tmp) / "mem.duckdb")
+            results.append(mb)
+            print(f"synthetic:{size}: peak RSS {mb:.0f} MB ({secs:.1f} s)")
+    print(f"growth {results[1] / results[0]:.2f}x for {large // small}x the records (target flat, < 250 MB)")
+
+
+def bench_windows(size: int, latency_ms: float) -> None:
+    print(f"\n## date windows: synthetic:{size}, {latency_ms:.0f} ms latency per page")
+    with replay_server(f"synthetic:{size}", latency_ms=latency_ms) as url, tempfile.TemporaryDirectory() as tmp:
+        n1, t1 = timed(harvest_linkgraph, url, Path(tmp) / "w1.duckdb", windows=1, full=True)
+        n4, t4 = timed(harvest_linkgraph, url, Path(tmp) / "w4.duckdb", windows=4, full=True)
+    print(f"1 window:  {n1} records in {t1:.2f} s")
+    print(f"4 windows: {n4} records in {t4:.2f} s")
+    print(f"speed-up: {t1 / t4:.2f}x (target >= 3x)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller corpora (a smoke run)")
+    ap.add_argument("--only", default="throughput,memory,windows", help="comma-separated parts to run")
+    args = ap.parse_args()
+    parts = set(args.only.split(","))
+    if "throughput" in parts:
+        bench_throughput(20_000 if args.quick else 100_000)
+    if "memory" in parts:
+        bench_memory(10_000, 50_000 if args.quick else 500_000)
+    if "windows" in parts:
+        bench_windows(2_000 if args.quick else 5_000, 200)
+
+
+if __name__ == "__main__":
+    main()
