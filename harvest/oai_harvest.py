@@ -45,7 +45,7 @@ class OAIHarvestOptions:
     set_: str | None = None
     from_: str | None = None  # user input: a date or a datetime; None = incremental
     until: str | None = None
-    windows: int = 1  # concurrent windows
+    windows: int = 1  # windows harvested concurrently (workers)
     window_by: str = "auto"  # auto (equal slices when windows > 1) | month | day
     full: bool = False  # ignore the high-water mark, harvest everything
     max_empty_pages: int = 10
@@ -246,8 +246,11 @@ class OAIHarvester:
         if not lo_s or not hi_s:
             raise UsageError("the server gives no earliestDatestamp/responseDate: pass --from and --until")
         lo, hi = parse_datestamp(lo_s), parse_datestamp(hi_s)
+        # Records are rarely spread evenly over time, so "auto" cuts four slices per worker:
+        # the workers take them in turn and one crowded slice does not leave the rest idle.
+        slices = self.opts.windows * 4 if self.opts.window_by == "auto" else 1
         out: list[Window] = []
-        for a, b in split_range(lo, hi, self.granularity, windows=self.opts.windows, by=self.opts.window_by):
+        for a, b in split_range(lo, hi, self.granularity, windows=slices, by=self.opts.window_by):
             fa = format_datestamp(a, self.granularity)
             # the last window stays open-ended when the caller gave no until: nothing is missed
             fb = format_datestamp(b, self.granularity) if (b < hi or until) else None
