@@ -24,6 +24,7 @@ from linkgraph.harvest.ratelimit import MARGIN
 from linkgraph.harvest.replay.rest_jalc import JalcApp, jalc_corpus
 from linkgraph.harvest.replay.server import ReplayServer
 from linkgraph.harvest.rest_harvest import RestHarvester, RestHarvestOptions
+
 from linkgraph.store import Store
 
 PREFIX = "10.99997"

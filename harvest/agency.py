@@ -20,8 +20,6 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import pyarrow as pa
-
-from linkgraph.errors import TransportError
 from linkgraph.harvest.checkpoint import Checkpoints, Window
 from linkgraph.harvest.crossref import BASE_URL as CROSSREF_URL
 from linkgraph.harvest.crossref import crossref_record, read_json
@@ -31,6 +29,8 @@ from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.jalc import BASE_URL as JALC_URL
 from linkgraph.harvest.jalc import JalcClient, jalc_record
 from linkgraph.harvest.ratelimit import ServerLimits
+
+from linkgraph.errors import TransportError
 from linkgraph.store import RawRecord, Store, utcnow
 
 RA_URL = "https://doi.org/ra"
@@ -155,7 +155,7 @@ class RecordFetcher:
         for t in self.transports.values():
             t.close()
 
-    def __enter__(self) -> RecordFetcher:
+    def __enter__(self) -> RecordFetcher:  # noqa: PYI034 - final class
         return self
 
     def __exit__(self, *exc: object) -> None:

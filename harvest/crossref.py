@@ -26,11 +26,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-
-from linkgraph.errors import ProtocolError, TransportError, UsageError
 from linkgraph.harvest.http import Transport
 from linkgraph.harvest.ratelimit import ServerLimits
 from linkgraph.harvest.rest_harvest import DAY, CursorExpired, RestPage, compact_json, parse_date
+
+from linkgraph.errors import ProtocolError, TransportError, UsageError
 from linkgraph.store import RawRecord
 
 BASE_URL = "https://api.crossref.org"

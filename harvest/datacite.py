@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-
-from linkgraph.errors import ProtocolError, TransportError, UsageError
 from linkgraph.harvest.crossref import read_json
 from linkgraph.harvest.http import Transport
 from linkgraph.harvest.rest_harvest import SECOND, CursorExpired, RestPage, compact_json, parse_date
+
+from linkgraph.errors import ProtocolError, TransportError, UsageError
 from linkgraph.store import RawRecord
 
 BASE_URL = "https://api.datacite.org"

@@ -15,9 +15,10 @@ A preset over the generic OAI harvester (:mod:`linkgraph.harvest.oai_harvest`):
 
 from __future__ import annotations
 
-from linkgraph.errors import UsageError
 from linkgraph.harvest.http import HttpPolicy
 from linkgraph.harvest.oai_harvest import OAIHarvestOptions
+
+from linkgraph.errors import UsageError
 
 BASE_URL = "https://api.figshare.com/v2/oai"
 DELAY = 1.0  # seconds between requests

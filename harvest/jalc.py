@@ -27,10 +27,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from linkgraph.errors import ProtocolError, TransportError, UsageError
 from linkgraph.harvest.crossref import read_json
 from linkgraph.harvest.http import Transport
 from linkgraph.harvest.rest_harvest import DAY, RestPage, compact_json, parse_date
+
+from linkgraph.errors import ProtocolError, TransportError, UsageError
 from linkgraph.store import RawRecord, Store
 
 BASE_URL = "https://api.japanlinkcenter.org"

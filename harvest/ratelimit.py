@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-
 from linkgraph.harvest.http import Transport
 
 MARGIN = 1.06  # stay ~6% under the advertised rate: arrival jitter must not look like a burst

@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from linkgraph.errors import HarvestError, ProtocolError, UsageError
 from linkgraph.harvest.checkpoint import Checkpoints, Window, window_key
+
+from linkgraph.errors import HarvestError, ProtocolError, UsageError
 from linkgraph.store import RawRecord, Store, utcnow
 
 ProgressFn = Callable[[int, int | None], None]  # (records just stored, list size if known)
@@ -95,19 +96,19 @@ def parse_date(value: str) -> datetime:
     """A registry date or datetime (``2019-02-11``, ``2019-02-11T10:00:00Z``, ``+09:00``) in UTC."""
     text = value.strip()
     if len(text) == 10:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def format_mark(value: datetime, granularity: str) -> str:
     if granularity == DAY:
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d")
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%d")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def compact_json(value: Any) -> str:

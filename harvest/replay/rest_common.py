@@ -20,14 +20,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 from .server import Request, Response
 
 JSON_TYPE = "application/json; charset=utf-8"
-UTC = timezone.utc
+__all__ = ["UTC", "Limits", "Observer", "RestApp", "RestCorpus", "RestRecord"]
 
 
 def load_data(name: str) -> Any:

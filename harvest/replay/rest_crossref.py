@@ -17,8 +17,21 @@ import time
 from datetime import datetime
 from typing import Any
 
-from .rest_common import (UTC, Limits, RestApp, RestCorpus, RestRecord, decode_token, encode_token,
-                          epoch_of, iso, json_response, load_data, subpath, unquote_fully)
+from .rest_common import (
+    UTC,
+    Limits,
+    RestApp,
+    RestCorpus,
+    RestRecord,
+    decode_token,
+    encode_token,
+    epoch_of,
+    iso,
+    json_response,
+    load_data,
+    subpath,
+    unquote_fully,
+)
 from .server import Request, Response
 
 CURSOR_INVALID = {"status": "failed", "message-type": "resource-failure",

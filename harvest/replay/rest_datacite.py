@@ -14,8 +14,19 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from .rest_common import (RestApp, RestCorpus, RestRecord, decode_token, encode_token, epoch_of, iso,
-                          json_response, load_data, subpath, unquote_fully)
+from .rest_common import (
+    RestApp,
+    RestCorpus,
+    RestRecord,
+    decode_token,
+    encode_token,
+    epoch_of,
+    iso,
+    json_response,
+    load_data,
+    subpath,
+    unquote_fully,
+)
 from .server import Request, Response
 
 _RANGE = re.compile(r"updated:\[\s*(\S+)\s+TO\s+(\S+)\s*\]")

@@ -12,8 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .rest_common import (RestApp, RestCorpus, RestRecord, day, epoch_of, json_response, load_data,
-                          subpath, unquote_fully)
+from .rest_common import (
+    RestApp,
+    RestCorpus,
+    RestRecord,
+    day,
+    epoch_of,
+    json_response,
+    load_data,
+    subpath,
+    unquote_fully,
+)
 from .server import Request, Response
 
 NOT_FOUND_TEXT = "データが見つかりませんでした。"

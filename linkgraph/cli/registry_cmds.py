@@ -8,11 +8,36 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, open_store, out, print_json, record_progress
-from linkgraph.cli.harvest_cmds import EXIT_PARTIAL, ContactOption, RetriesOption, TimeoutOption, _report, harvest_app
+from linkgraph.cli.common import (
+    DbOption,
+    JsonOption,
+    QuietOption,
+    console,
+    open_store,
+    out,
+    print_json,
+    record_progress,
+)
+from linkgraph.cli.harvest_cmds import (
+    EXIT_PARTIAL,
+    ContactOption,
+    RetriesOption,
+    TimeoutOption,
+    _report,
+    harvest_app,
+)
 from linkgraph.errors import UsageError
 from linkgraph.harvest import crossref, datacite, figshare, jalc
-from linkgraph.harvest.agency import RA_URL, AgencyCache, AgencyEndpoints, RecordFetcher, candidate_target_dois, clean_doi, doi_prefix, fetch_targets
+from linkgraph.harvest.agency import (
+    RA_URL,
+    AgencyCache,
+    AgencyEndpoints,
+    RecordFetcher,
+    candidate_target_dois,
+    clean_doi,
+    doi_prefix,
+    fetch_targets,
+)
 from linkgraph.harvest.http import DEFAULT_CONTACT, HttpPolicy, Transport
 from linkgraph.harvest.oai_harvest import OAIHarvester
 from linkgraph.harvest.ratelimit import MARGIN
@@ -179,9 +204,12 @@ def harvest_figshare(
     """Harvest a figshare portal (J-STAGE Data, ...) over OAI-PMH; expired tokens (1 h) restart from the last committed datestamp."""
     opts = figshare.options(portal=portal, set_=set_, prefix=prefix, from_=from_, until=until, full=full)
     source_name = name or figshare.source_name(opts)
-    with open_store(db) as store, Transport(figshare.policy(contact, timeout, retries, delay)) as tr:
-        with record_progress(f"harvest figshare {opts.set_}", quiet=quiet or json_out) as advance:
-            result = OAIHarvester(store, base_url, opts, name=source_name, transport=tr, progress=advance).run()
+    with (
+        open_store(db) as store,
+        Transport(figshare.policy(contact, timeout, retries, delay)) as tr,
+        record_progress(f"harvest figshare {opts.set_}", quiet=quiet or json_out) as advance,
+    ):
+        result = OAIHarvester(store, base_url, opts, name=source_name, transport=tr, progress=advance).run()
     _report(result, json_out=json_out, quiet=quiet)
     if result.status == "partial":
         raise typer.Exit(EXIT_PARTIAL)
@@ -259,7 +287,7 @@ def resolve(
         for doi in cleaned:
             ans = answers[doi_prefix(doi)]
             rec = fetcher.fetch(ans.kind, doi) if ans.kind else None
-            row = {"doi": doi, "agency": ans.agency, "status": ans.status if ans.agency or ans.status != "ok" else "ok",
+            row = {"doi": doi, "agency": ans.agency, "status": ans.status,
                    "found": rec is not None, "datestamp": rec.datestamp.isoformat() if rec and rec.datestamp else None,
                    "record": None}
             if rec is not None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .registry_helpers import Registries, cli, cli_json, start_registries, stored
-
 from linkgraph.harvest.replay.rest_common import Limits
+
+from .registry_helpers import Registries, cli, cli_json, start_registries, stored
 
 
 def test_member_harvest_stores_each_work_verbatim(registries: Registries, tmp_path: Path) -> None:
@@ -32,7 +32,7 @@ def test_second_run_fetches_only_what_changed(registries: Registries, tmp_path: 
     app = registries.app("crossref")
     changed = ["10.1111/dth.13147", "10.1155/2014/861942"]
     for doi in changed:
-        app.corpus.touch(doi, datetime.now(timezone.utc) + timedelta(minutes=1))
+        app.corpus.touch(doi, datetime.now(UTC) + timedelta(minutes=1))
     before = {k: v for k, v in stored(db).items()}
     second = cli_json(*args, db=db)
     assert second["records"] == 2  # only the two works deposited since the first run
@@ -90,6 +90,6 @@ def test_advertised_rate_and_concurrency_are_never_exceeded(tmp_path: Path) -> N
         server.stop()
 
 
-def _endpoints(server) -> list[str]:  # noqa: ANN001
+def _endpoints(server) -> list[str]:
     return ["--ra-url", server.url_for("/doiorg") + "/ra", "--jalc-url", server.url_for("/jalc"),
             "--crossref-url", server.url_for("/crossref"), "--datacite-url", server.url_for("/datacite")]

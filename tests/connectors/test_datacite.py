@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from linkgraph.harvest.replay.corpus import Corpus
@@ -37,11 +37,11 @@ def test_incremental_and_expired_cursor(tmp_path: Path) -> None:
         first = cli_json(*args, db=db)
         assert set(stored(db)) == app.corpus.keys()
         assert any("cursor-restart" in w for w in first["warnings"])
-        app.corpus.touch("10.99998/syn.17", datetime.now(timezone.utc))
+        app.corpus.touch("10.99998/syn.17", datetime.now(UTC))
         server.log.clear()
         second = cli_json(*args, db=db)
         assert second["records"] == 1
-        query = [e.params.get("query") for e in server.log if e.path.endswith("/dois")][0]
+        query = next(e.params.get("query") for e in server.log if e.path.endswith("/dois"))
         assert query.startswith("updated:[") and query.endswith(" TO *]") and "*" not in query[9:12]
     finally:
         server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 from linkgraph.harvest.replay.corpus import Corpus
@@ -29,7 +30,7 @@ def test_default_pacing_is_one_request_per_second(tmp_path: Path) -> None:
         cli("harvest", "figshare", "--portal", "7", "--base-url", server.url, "--quiet", db=tmp_path / "f.duckdb")
         times = sorted(e.time for e in server.log)
     assert len(times) >= 2
-    assert all(b - a >= 0.9 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.9 for a, b in pairwise(times))
 
 
 def test_portal_or_set_is_required(tmp_path: Path) -> None:

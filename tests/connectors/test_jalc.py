@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .registry_helpers import Registries, cli, cli_json, start_registries, stored
@@ -37,7 +37,7 @@ def test_incremental_run_fetches_only_changed_records(tmp_path: Path) -> None:
         args = ("harvest", "jalc", "--prefix", "10.99997", "--rows", "25", "--rate", "0", "--base-url", server.url_for("/jalc"))
         cli_json(*args, db=db)
         for doi in ("10.99997/syn.3", "10.99997/syn.40"):
-            app.corpus.touch(doi, datetime.now(timezone.utc))
+            app.corpus.touch(doi, datetime.now(UTC))
         app.corpus.add("10.99997/new.1", template=1)
         app.observer.clear()
         second = cli_json(*args, db=db)
