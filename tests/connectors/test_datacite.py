@@ -55,3 +55,15 @@ def test_oai_datacite_through_the_generic_oai_connector(tmp_path: Path) -> None:
     got = stored(tmp_path / "o.duckdb")
     assert set(got) == want and result["status"] == "ok"
     assert all("http://schema.datacite.org/oai/oai-1.1/" in p for p in got.values())
+
+
+def test_5xx_and_slow_pages_are_retried(tmp_path: Path) -> None:
+    server = start_registries(synthetic=100, faults="500@2,503@3:0,slow@5:0.3")
+    try:
+        result = cli_json("harvest", "datacite", "--prefix", "10.99998", "--page-size", "20",
+                          "--base-url", server.url_for("/datacite"), db=tmp_path / "dc.duckdb")
+        assert server.log.faults() == ["500", "503", "slow"]
+        assert set(stored(tmp_path / "dc.duckdb")) == server.apps["/datacite"].corpus.keys()
+        assert result["status"] == "ok" and result["requests"] == 5 + 2
+    finally:
+        server.stop()
