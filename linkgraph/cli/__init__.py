@@ -42,6 +42,7 @@ def build_app() -> typer.Typer:
     demo_cmds.register(app)
     crosswalk_cmds.register(app)
     registry_cmds.register(app)
+    __import__("linkgraph.cli.neo4j_cmds", fromlist=["register"]).register(app)
     return app
 
 

@@ -1,0 +1,90 @@
+"""``linkgraph graph neo4j load|export`` and ``linkgraph query NAME``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, open_store, print_json
+
+ENV_URI = "NEO4J_URI"
+ENV_USER = "NEO4J_USER"
+ENV_PASSWORD = "NEO4J_PASSWORD"
+ENV_DATABASE = "NEO4J_DATABASE"
+
+UriOption = Annotated[
+    str,
+    typer.Option("--uri", envvar=ENV_URI, help="Neo4j address (bolt://, neo4j://, neo4j+s://).",
+                 show_envvar=True),
+]
+UserOption = Annotated[
+    str, typer.Option("--user", envvar=ENV_USER, help="Neo4j user name.", show_envvar=True)
+]
+DatabaseOption = Annotated[
+    str,
+    typer.Option("--database", envvar=ENV_DATABASE, help="Neo4j database name.",
+                 show_envvar=True),
+]
+
+
+def neo4j_password() -> str:
+    """``$NEO4J_PASSWORD``, else a hidden prompt; never an option (it would sit in shell
+    history and in the process list) and never printed."""
+    password = os.environ.get(ENV_PASSWORD)
+    if password is None:
+        password = typer.prompt("Neo4j password", hide_input=True, err=True)
+    return password
+
+
+def register(app: typer.Typer) -> None:
+    graph = typer.Typer(name="graph", help="The link graph outside DuckDB (Neo4j).",
+                        no_args_is_help=True)
+    neo4j = typer.Typer(
+        name="neo4j",
+        help="Put the link graph into Neo4j: incremental load over Bolt, or CSV files for "
+        "neo4j-admin database import (full rebuild).",
+        no_args_is_help=True,
+    )
+
+    @neo4j.command("export")
+    def export(
+        directory: Annotated[
+            Path,
+            typer.Argument(file_okay=False, help="Directory for the CSV files (created)."),
+        ],
+        db: DbOption = None,
+        database: Annotated[
+            str, typer.Option("--database", help="Database name in the printed import command.")
+        ] = "neo4j",
+        gzip: Annotated[
+            bool, typer.Option("--gzip", help="Compress the data files (the importer reads .gz).")
+        ] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Write nodes and relationships as CSV for `neo4j-admin database import full`, and
+        print the import command."""
+        from linkgraph.graph.neo4j_export import export_csv
+
+        with open_store(db, read_only=True) as store:
+            result = export_csv(store.con, directory, database=database, compress=gzip)
+        if as_json:
+            print_json({
+                "directory": str(result.directory.resolve()), "nodes": result.nodes,
+                "relationships": result.relationships, "multiline": result.multiline,
+                "seconds": round(result.seconds, 3), "command": result.command,
+                "files": [str(f.resolve()) for f in result.files],
+            })
+            return
+        console.print(
+            f"exported {result.nodes} nodes and {result.relationships} relationships to "
+            f"{result.directory} in {result.seconds:.1f}s "
+            f"({result.rows_per_second:,.0f} rows/s); import with (Neo4j stopped or the "
+            "database absent):"
+        )
+        typer.echo(result.command)
+
+    graph.add_typer(neo4j)
+    app.add_typer(graph)

@@ -1,0 +1,92 @@
+"""Worlds for the Neo4j tests: the demo corpus crosswalked, and a small hand-made world whose
+values are the awkward ones (commas, quotes, line breaks, Japanese, empty strings, delimiter
+characters), written into a real DuckDB file's works/relations tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from linkgraph.crosswalks.pipeline import RELATIONS_SCHEMA, WORKS_SCHEMA, run_crosswalk
+from linkgraph.demo import run_demo
+from linkgraph.store import Store
+
+TRICKY_TITLE = 'Tide, "storm" and surge;\nA study\r\nof 潮汐・高潮 (第2版)'
+JA_TITLE = "情報爆発時代の研究基盤構想"
+
+
+def demo_world(path: Path) -> Path:
+    """The bundled demo corpus, harvested from the local replay server and crosswalked."""
+    run_demo(path)
+    with Store(path) as store:
+        run_crosswalk(store)
+    return path
+
+
+def _work(source: str, record_id: str, key: str, doi: str | None, **kw: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {name: None for name in WORKS_SCHEMA.names}
+    row.update(source=source, record_id=record_id, work_seq=0, work_key=key, doi=doi,
+               source_format="test", metadata_format="test", raw_change_seq=1)
+    row.update(kw)
+    return row
+
+
+def _rel(source: str, record_id: str, key: str, rtype: str, scheme: str, target: str | None,
+         raw: str, **kw: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {name: None for name in RELATIONS_SCHEMA.names}
+    row.update(source=source, record_id=record_id, work_seq=0, work_key=key,
+               subject_doi=key[4:] if key.startswith("doi:") else None, source_format="test",
+               relation_type=rtype, raw_type=rtype, target_scheme=scheme, target=target,
+               target_raw=raw, asserted_by="subject", problems=[])
+    row.update(kw)
+    return row
+
+
+TRICKY_WORKS = [
+    _work("jstage-data", "10.99999/ds.1", "doi:10.99999/ds.1", "10.99999/ds.1",
+          registration_agency="jalc", resource_type="dataset", resource_type_raw="Dataset",
+          title=TRICKY_TITLE, year=2024, landing_url="https://example.org/a,b?c=\"d\""),
+    _work("jalc", "10.99999/art.1", "doi:10.99999/art.1", "10.99999/art.1",
+          registration_agency="jalc", resource_type="article", resource_type_raw="journal article",
+          title=JA_TITLE, year=2023, version="VoR"),
+    # the same DOI held by a second source: one node, both sources listed
+    _work("repo;x,y", "oai:repo:1", "doi:10.99999/art.1", "10.99999/art.1",
+          registration_agency=None, resource_type="article", title="other copy", year=2023),
+    # an empty title is a value (""), a missing year is no value
+    _work("repo;x,y", "oai:repo:2", "rec:repo;x,y:oai:repo:2", None,
+          resource_type="preprint", title="", version="AM"),
+    _work("repo;x,y", "oai:repo:3", "rec:repo;x,y:oai:repo:3", None, title="  leading spaces"),
+]
+
+TRICKY_RELATIONS = [
+    _rel("jstage-data", "10.99999/ds.1", "doi:10.99999/ds.1", "IsSupplementTo", "doi",
+         "10.99999/art.1", "https://doi.org/10.99999/art.1"),
+    # stated twice in one record (two raw spellings): one relationship
+    _rel("jstage-data", "10.99999/ds.1", "doi:10.99999/ds.1", "IsSupplementTo", "doi",
+         "10.99999/art.1", "10.99999/ART.1", raw_type="isSupplementTo"),
+    _rel("jstage-data", "10.99999/ds.1", "doi:10.99999/ds.1", "References", "doi",
+         "10.88888/not.held", "doi:10.88888/NOT.HELD"),
+    _rel("jstage-data", "10.99999/ds.1", "doi:10.99999/ds.1", "IsDocumentedBy", "url",
+         "https://example.org/doc?a=1,b=\"2\"", "https://example.org/doc?a=1,b=\"2\"",
+         problems=['odd "quote", comma', "line\nbreak", "unit\x1fseparator"]),
+    _rel("jalc", "10.99999/art.1", "doi:10.99999/art.1", "IsSupplementedBy", "doi",
+         "10.99999/ds.1", "10.99999/ds.1", asserted_by="both"),
+    _rel("repo;x,y", "oai:repo:2", "rec:repo;x,y:oai:repo:2", "IsVersionOf", "doi",
+         "10.99999/art.1", "10.99999/art.1", raw_type=None),
+    # a malformed DOI keeps its verbatim value on an :Unresolved target
+    _rel("repo;x,y", "oai:repo:2", "rec:repo;x,y:oai:repo:2", "Cites", "doi", None,
+         "10.ABC/日本語 ,\"x\"", problems=["malformed DOI"]),
+    # nothing to point at: left out
+    _rel("repo;x,y", "oai:repo:3", "rec:repo;x,y:oai:repo:3", "Cites", "unknown", None, ""),
+]
+
+
+def tricky_world(path: Path) -> Path:
+    with Store(path) as store, store.transaction() as cur:
+        Store.insert_arrow(cur, "works", pa.Table.from_pylist(TRICKY_WORKS, schema=WORKS_SCHEMA))
+        Store.insert_arrow(
+            cur, "relations", pa.Table.from_pylist(TRICKY_RELATIONS, schema=RELATIONS_SCHEMA)
+        )
+    return path
