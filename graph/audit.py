@@ -1,0 +1,178 @@
+"""Run the link-graph audits over the crosswalk's tables and keep their findings.
+
+Each audit is a named DuckDB query in ``queries/`` (set-based, so it scales to millions of
+relations) producing finding rows of one shape; version-chain cycles and duplicate clusters use
+networkx on subgraphs cut out in SQL (``graph/networks.py``). Findings are enriched with both
+sides' registry, prefix, source and record date (``audit_enrich.sql``), get their corrective
+fragments (``graph/fixes.py``) and replace the previous findings of the same audit family.
+Every run also stores a snapshot of the DOI link set for ``linkgraph audit diff``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from linkgraph.crosswalks.vocab import relation_types
+from linkgraph.errors import UsageError
+from linkgraph.graph import networks
+from linkgraph.graph.fixes import apply_fixes
+from linkgraph.queries import load_query
+from linkgraph.store import Store, utcnow
+
+#: family -> the audits it runs, in order (query name, or a networkx step).
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "reciprocal": ("audit_reciprocal",),
+    "versions": ("audit_version_missing", "version_cycles"),
+    "duplicates": ("audit_duplicate_url", "audit_identical", "audit_same_content"),
+    "targets": ("audit_targets",),
+}
+#: every finding kind, by family (what ``--kind`` also accepts).
+KINDS: dict[str, tuple[str, ...]] = {
+    "reciprocal": ("missing_reciprocal", "version_one_way", "unverifiable_reciprocal"),
+    "versions": ("version_missing", "version_cycle"),
+    "duplicates": ("duplicate_url", "identical_pair", "same_content"),
+    "targets": ("malformed_target", "unknown_doi", "self_link", "supplement_not_publication"),
+}
+SAME_CONTENT_THRESHOLD = 0.8
+MAX_BLOCK = 25
+DEFAULT_KEEP_SNAPSHOTS = 2
+
+
+@dataclass(slots=True)
+class AuditResult:
+    run_id: int
+    families: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # kind -> findings
+    links: int = 0
+    clusters: int = 0
+    fixes: dict[str, int] = field(default_factory=dict)
+    graph_stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> int:
+        return sum(self.counts.values())
+
+
+def resolve_families(kinds: Sequence[str] | None) -> list[str]:
+    """Family names from ``--kind`` values (family or finding-kind names); none = all."""
+    if not kinds:
+        return list(FAMILIES)
+    chosen: list[str] = []
+    for k in kinds:
+        fam = k if k in FAMILIES else next((f for f, ks in KINDS.items() if k in ks), None)
+        if fam is None:
+            known = ", ".join([*FAMILIES, *(k for ks in KINDS.values() for k in ks)])
+            raise UsageError(f"unknown audit kind {k!r}; known: {known}")
+        if fam not in chosen:
+            chosen.append(fam)
+    return chosen
+
+
+def _inverse_table() -> pa.Table:
+    pairs = [(t, inv) for t, inv in relation_types().items() if inv is not None]
+    return pa.table({"relation_type": [p[0] for p in pairs], "inverse": [p[1] for p in pairs]})
+
+
+def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.register("audit_inverse_arrow", _inverse_table())
+    try:
+        cur.execute("CREATE OR REPLACE TEMP TABLE audit_inverse AS SELECT * FROM audit_inverse_arrow")
+    finally:
+        cur.unregister("audit_inverse_arrow")
+    cur.execute(load_query("audit_prepare"))
+
+
+def _found_from_query(cur: duckdb.DuckDBPyConnection, name: str) -> None:
+    params: dict[str, object] = {}
+    sql = load_query(name)
+    if "$threshold" in sql:
+        params["threshold"] = SAME_CONTENT_THRESHOLD
+    if "$max_block" in sql:
+        params["max_block"] = MAX_BLOCK
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE audit_found AS {sql.strip().rstrip(';')}", params)
+
+
+def _run_one(cur: duckdb.DuckDBPyConnection, name: str, result: AuditResult) -> None:
+    if name == "version_cycles":
+        table, stats = networks.version_cycles(cur)
+        result.graph_stats.update(stats)
+        cur.register("audit_found_arrow", table)
+        try:
+            cur.execute("CREATE OR REPLACE TEMP TABLE audit_found AS SELECT * FROM audit_found_arrow")
+        finally:
+            cur.unregister("audit_found_arrow")
+    else:
+        _found_from_query(cur, name)
+
+
+def run_audit(
+    store: Store,
+    kinds: Sequence[str] | None = None,
+    *,
+    keep_snapshots: int = DEFAULT_KEEP_SNAPSHOTS,
+    progress: Callable[[str, float], None] | None = None,
+) -> AuditResult:
+    """Run the chosen audit families (all by default) in one transaction."""
+    families = resolve_families(kinds)
+    started = utcnow()
+    with store.transaction() as cur:
+        run_id = int(cur.execute("SELECT nextval('audit_run_seq')").fetchall()[0][0])
+        result = AuditResult(run_id, families)
+        t0 = time.perf_counter()
+        _prepare(cur)
+        _timed(result, "prepare", t0, progress)
+        for family in families:
+            cur.execute("DELETE FROM findings WHERE family = ?", [family])
+            for name in FAMILIES[family]:
+                t0 = time.perf_counter()
+                _run_one(cur, name, result)
+                cur.execute(load_query("audit_enrich"), {"run_id": run_id, "family": family})
+                _timed(result, name, t0, progress)
+        if "duplicates" in families:
+            t0 = time.perf_counter()
+            result.clusters = networks.duplicate_clusters(cur, run_id)
+            _timed(result, "duplicate_clusters", t0, progress)
+        t0 = time.perf_counter()
+        result.fixes = apply_fixes(cur, run_id)
+        _timed(result, "fix_fragments", t0, progress)
+        t0 = time.perf_counter()
+        result.links = snapshot_links(cur, run_id, keep_snapshots)
+        _timed(result, "link_snapshot", t0, progress)
+        for kind, n in cur.execute(
+            "SELECT kind, count(*) FROM findings WHERE run_id = ? GROUP BY kind ORDER BY kind", [run_id]
+        ).fetchall():
+            result.counts[str(kind)] = int(n)
+        cur.execute(
+            "INSERT INTO audit_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [run_id, started, utcnow(), families, result.links, result.findings,
+             {k: round(v, 4) for k, v in result.timings.items()}],
+        )
+    return result
+
+
+def _timed(result: AuditResult, name: str, t0: float, progress: Callable[[str, float], None] | None) -> None:
+    seconds = time.perf_counter() - t0
+    result.timings[name] = seconds
+    if progress is not None:
+        progress(name, seconds)
+
+
+def snapshot_links(cur: duckdb.DuckDBPyConnection, run_id: int, keep: int) -> int:
+    """Store this run's DOI link set; keep the newest ``keep`` snapshots (at least 2)."""
+    cur.execute(
+        "INSERT INTO link_snapshots SELECT ?, subject_doi, relation_type, target, min(source)"
+        " FROM relations WHERE target_scheme = 'doi' AND target IS NOT NULL AND subject_doi IS NOT NULL"
+        " AND asserted_by IN ('subject', 'both') GROUP BY subject_doi, relation_type, target",
+        [run_id],
+    )
+    cur.execute(
+        "DELETE FROM link_snapshots WHERE run_id NOT IN (SELECT DISTINCT run_id FROM link_snapshots"
+        " ORDER BY run_id DESC LIMIT ?)", [max(2, keep)],
+    )
+    return int(cur.execute("SELECT count(*) FROM link_snapshots WHERE run_id = ?", [run_id]).fetchall()[0][0])

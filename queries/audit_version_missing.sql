@@ -1,0 +1,56 @@
+-- Repository author versions (COAR AO/SMUR/AM) whose title matches a version of record with a
+-- DOI, and no version link either way (DESIGN "Audits" 2). Titles match on a key (letters and
+-- digits only, lower case, at least 12 characters); creators must share a family name, or
+-- either side names no creator and the years are within one.
+WITH tkeys AS (
+    SELECT work_key, regexp_replace(lower(t.text), '[^\p{L}\p{N}]+', '', 'g') AS tkey
+    FROM (SELECT work_key, unnest(titles) AS t FROM audit_works)
+),
+fam AS (
+    SELECT work_key,
+           list_distinct(list_filter(list_transform(creators,
+               lambda c: lower(trim(coalesce(c.family, split_part(c.name, ',', 1))))), lambda f: f <> '')) AS families
+    FROM audit_works
+),
+am AS (
+    SELECT w.* FROM audit_works w WHERE w.version IN ('AO', 'SMUR', 'AM')
+),
+vor AS (
+    SELECT w.* FROM audit_works w
+    WHERE w.doi IS NOT NULL AND w.resource_type IN ('article', 'book', 'report', 'thesis', 'preprint')
+      AND coalesce(w.version, 'VoR') IN ('VoR', 'CVoR', 'EVoR', 'P', 'NA')
+),
+pairs AS (
+    SELECT DISTINCT a.work_key AS am_key, v.work_key AS vor_key, ta.tkey
+    FROM am a
+    JOIN tkeys ta ON ta.work_key = a.work_key AND length(ta.tkey) >= 12
+    JOIN tkeys tv ON tv.tkey = ta.tkey
+    JOIN vor v ON v.work_key = tv.work_key AND v.work_key <> a.work_key
+),
+scored AS (
+    SELECT p.am_key, p.vor_key, any_value(p.tkey) AS tkey,
+           any_value(list_intersect(fa.families, fv.families)) AS shared,
+           any_value(len(fa.families)) AS n_am, any_value(len(fv.families)) AS n_vor
+    FROM pairs p
+    JOIN fam fa ON fa.work_key = p.am_key
+    JOIN fam fv ON fv.work_key = p.vor_key
+    GROUP BY p.am_key, p.vor_key
+),
+linked AS (
+    SELECT work_key, target FROM relations WHERE target_scheme = 'doi' AND target IS NOT NULL
+)
+SELECT
+    'version_missing' AS kind, 'warning' AS severity,
+    a.work_key AS subject_key, a.doi AS subject_doi, v.doi AS object_doi, v.doi AS object_raw,
+    'IsVersionOf' AS relation_type,
+    CAST(NULL AS DOUBLE) AS score,
+    json_object('subject_version', a.version, 'title', a.title, 'object_title', v.title,
+                'shared_creators', s.shared, 'subject_year', a.year, 'object_year', v.year)::VARCHAR
+        AS evidence
+FROM scored s
+JOIN am a ON a.work_key = s.am_key
+JOIN vor v ON v.work_key = s.vor_key
+WHERE (len(s.shared) > 0 OR ((s.n_am = 0 OR s.n_vor = 0) AND abs(coalesce(a.year, 0) - coalesce(v.year, 0)) <= 1))
+  AND NOT EXISTS (SELECT 1 FROM linked l WHERE l.work_key = a.work_key AND l.target = v.doi)
+  AND NOT EXISTS (SELECT 1 FROM linked l WHERE a.doi IS NOT NULL AND l.work_key = v.work_key AND l.target = a.doi)
+QUALIFY row_number() OVER (PARTITION BY a.work_key ORDER BY len(s.shared) DESC, v.doi) = 1;
