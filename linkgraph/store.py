@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from linkgraph.errors import StoreError
+from linkgraph.errors import StoreError, UsageError
 
 ENV_DB = "LINKGRAPH_DB"
 
@@ -157,7 +157,13 @@ class Store:
     on a lock and gives each a cursor of its own.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ):
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:" and not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,13 +172,22 @@ class Store:
         except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        if memory_limit:
+            self.set_memory_limit(memory_limit)
         if not read_only:
             # Fold the WAL into the file less often: each checkpoint rewrites compressed
             # blocks, and doing that every 16 MB made harvest commits several times slower.
-            self.con.execute("SET checkpoint_threshold = '256MB'")
+            self.con.execute("SET checkpoint_threshold = '64MB'")
         self._lock = threading.RLock()
         if not read_only:
             self.migrate()
+
+    def set_memory_limit(self, limit: str) -> None:
+        """Cap DuckDB's buffer memory (e.g. ``"128MB"``); beyond it DuckDB spills to disk."""
+        try:
+            self.con.execute(f"SET memory_limit = '{limit}'")
+        except duckdb.Error as exc:
+            raise UsageError(f"bad memory limit {limit!r}: {exc}") from exc
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self) -> None:

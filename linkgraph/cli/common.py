@@ -41,8 +41,18 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
 
 
-def open_store(db: Path | None, *, read_only: bool = False) -> Store:
-    return Store(db if db is not None else default_db_path(), read_only=read_only)
+MemoryOption = Annotated[
+    str,
+    typer.Option(
+        "--memory-limit",
+        envvar="LINKGRAPH_MEMORY_LIMIT",
+        help="Cap on DuckDB's memory for this command (e.g. 128MB, 2GB); beyond it DuckDB spills to disk.",
+    ),
+]
+
+
+def open_store(db: Path | None, *, read_only: bool = False, memory_limit: str | None = None) -> Store:
+    return Store(db if db is not None else default_db_path(), read_only=read_only, memory_limit=memory_limit)
 
 
 def print_json(data: Any) -> None:

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, open_store, out, print_json, record_progress
+from linkgraph.cli.common import (
+    DbOption,
+    JsonOption,
+    MemoryOption,
+    QuietOption,
+    console,
+    open_store,
+    out,
+    print_json,
+    record_progress,
+)
 from linkgraph.harvest.http import DEFAULT_CONTACT, HttpPolicy, Transport
 from linkgraph.harvest.oai import OAIClient
 from linkgraph.harvest.oai_harvest import HarvestResult, OAIHarvester, OAIHarvestOptions
@@ -120,6 +130,7 @@ def harvest_oai(
     timeout: TimeoutOption = 60.0,
     retries: RetriesOption = 5,
     delay: DelayOption = 0.0,
+    memory_limit: MemoryOption = "128MB",
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -129,7 +140,7 @@ def harvest_oai(
     3 done, but the server delivered fewer records than it announced (see `status`).
     """
     opts = OAIHarvestOptions(prefix=prefix, set_=set_, from_=from_, until=until, windows=windows, window_by=window_by, full=full)
-    with open_store(db) as store, _transport(contact, timeout, retries, delay, concurrency=windows) as tr:
+    with open_store(db, memory_limit=memory_limit) as store, _transport(contact, timeout, retries, delay, concurrency=windows) as tr:
         with record_progress(f"harvest {prefix}", quiet=quiet or json_out) as advance:
             harvester = OAIHarvester(store, url, opts, name=name, transport=tr, progress=advance)
             result = harvester.run()
