@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, open_store, print_json
+from linkgraph.cli.common import (
+    DbOption,
+    JsonOption,
+    QuietOption,
+    console,
+    open_store,
+    print_json,
+    record_progress,
+)
 
 ENV_URI = "NEO4J_URI"
 ENV_USER = "NEO4J_USER"
@@ -48,6 +57,39 @@ def register(app: typer.Typer) -> None:
         "neo4j-admin database import (full rebuild).",
         no_args_is_help=True,
     )
+
+    @neo4j.command("load")
+    def load_cmd(
+        db: DbOption = None,
+        uri: UriOption = "neo4j://localhost:7687",
+        user: UserOption = "neo4j",
+        database: DatabaseOption = "neo4j",
+        batch: Annotated[
+            int, typer.Option("--batch", min=1, help="Rows per transaction (UNWIND batch).")
+        ] = 5000,
+        quiet: QuietOption = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Bring a running Neo4j up to date with the store: constraints first, then only the
+        nodes and relationships that changed since the last load (password from
+        $NEO4J_PASSWORD or a prompt)."""
+        from linkgraph.graph.neo4j_load import Neo4jTarget, load
+
+        target = Neo4jTarget(uri, user, neo4j_password(), database)
+        with open_store(db) as store, record_progress("neo4j load", quiet=quiet) as advance:
+            stats = load(store, target, batch_size=batch, progress=advance)
+        if as_json:
+            print_json(dataclasses.asdict(stats)
+                       | {"relationships_per_second": round(stats.relationships_per_second, 1)})
+        elif not quiet:
+            console.print(
+                f"{'full' if stats.full else 'incremental'} load into {uri} ({database}): "
+                f"{stats.nodes_written} nodes written, {stats.nodes_deleted} deleted, "
+                f"{stats.relationships_written} relationships written, "
+                f"{stats.relationships_deleted} deleted in {stats.batches} batches, "
+                f"{stats.seconds:.1f}s; graph holds {stats.nodes} nodes and "
+                f"{stats.relationships} relationships from linkgraph"
+            )
 
     @neo4j.command("export")
     def export(

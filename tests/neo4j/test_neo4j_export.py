@@ -25,8 +25,8 @@ from linkgraph.graph.neo4j_export import (
 from linkgraph.graph.neo4j_model import NODE_PROPS, NODES_TABLE, REL_PROPS, RELS_TABLE
 from linkgraph.store import Store
 
-from .importcsv import read_entities
-from .worlds import JA_TITLE, TRICKY_TITLE, demo_world, tricky_world
+from neo4j_importcsv import read_entities
+from neo4j_worlds import JA_TITLE, TRICKY_TITLE, demo_world, tricky_world
 
 
 @pytest.fixture(scope="module")

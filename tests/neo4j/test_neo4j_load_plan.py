@@ -1,0 +1,123 @@
+"""What an incremental load would send, computed in a real DuckDB file without a server: the
+first load sends every node and relationship once, in batches of the asked size; a second sends
+nothing; a change sends only itself; a removed work disappears or becomes External.
+(Sending it is covered by test_live.py against a real Neo4j.)"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linkgraph.graph.neo4j_load import (
+    forget_snapshot,
+    node_upsert_cypher,
+    plan,
+    rel_upsert_cypher,
+    save_snapshot,
+    statements,
+)
+from linkgraph.graph.neo4j_model import rel_type, relation_type_of, safe_rel_type
+from linkgraph.store import Store
+
+from neo4j_worlds import TRICKY_TITLE, tricky_world
+
+GID = "test-graph"
+
+
+def _sent(store: Store, batch: int = 2) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    return list(statements(store.con, batch))
+
+
+def _snapshot(store: Store) -> None:
+    nodes, rels, _ = plan(store, GID)
+    save_snapshot(store, GID, "bolt://test", "neo4j", nodes, rels)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tricky_world(tmp_path / "t.duckdb"))
+    yield s
+    s.close()
+
+
+def test_first_load_sends_everything_once_in_batches(store: Store) -> None:
+    nodes, rels, counts = plan(store, GID)
+    assert counts == {"nodes_changed": nodes, "nodes_gone": 0, "rels_changed": rels,
+                      "rels_gone": 0}
+    sent = _sent(store, batch=2)
+    assert all(0 < len(rows) <= 2 for _, _, rows in sent)
+    node_keys = [r["key"] for kind, _, rows in sent if kind == "nodes_written" for r in rows]
+    rel_keys = [r["key"] for kind, _, rows in sent if kind == "relationships_written" for r in rows]
+    assert len(node_keys) == len(set(node_keys)) == nodes
+    assert len(rel_keys) == len(set(rel_keys)) == rels
+    kinds = [kind for kind, _, _ in sent]
+    assert kinds.index("relationships_written") > max(
+        i for i, k in enumerate(kinds) if k == "nodes_written")
+
+    by_key = {r["key"]: (cypher, r) for kind, cypher, rows in sent if kind == "nodes_written"
+              for r in rows}
+    cypher, ds = by_key["doi:10.99999/ds.1"]
+    assert cypher == node_upsert_cypher(["Work", "Dataset"])
+    assert "SET n:Dataset" in cypher and "REMOVE n:Article:Book" in cypher
+    assert ds["props"]["title"] == TRICKY_TITLE and ds["props"]["year"] == 2024
+    cypher, ext = by_key["doi:10.88888/not.held"]
+    assert "SET n:External" in cypher and ext["props"]["prefix"] == "10.88888"
+    supp = [(c, r) for kind, c, rows in sent if kind == "relationships_written" for r in rows
+            if r["props"]["relation_type"] == "IsSupplementTo"]
+    assert len(supp) == 1
+    cypher, row = supp[0]
+    assert cypher == rel_upsert_cypher("IS_SUPPLEMENT_TO", "Work")
+    assert (row["start"], row["end"]) == ("doi:10.99999/ds.1", "doi:10.99999/art.1")
+    assert row["props"]["source"] == "jstage-data" and row["props"]["asserted_by"] == "subject"
+
+
+def test_second_load_sends_nothing_and_a_change_sends_only_itself(store: Store) -> None:
+    _snapshot(store)
+    assert plan(store, GID)[2] == {"nodes_changed": 0, "nodes_gone": 0, "rels_changed": 0,
+                                   "rels_gone": 0}
+    assert _sent(store) == []
+
+    store.con.execute("UPDATE works SET title = 'Corrected' WHERE work_key = 'doi:10.99999/ds.1'")
+    plan(store, GID)
+    sent = _sent(store)
+    assert [(k, [r["key"] for r in rows]) for k, _, rows in sent] == [
+        ("nodes_written", ["doi:10.99999/ds.1"])]
+    assert sent[0][2][0]["props"]["title"] == "Corrected"
+
+
+def test_removed_work_becomes_external_or_goes(store: Store) -> None:
+    _snapshot(store)
+    # art.1 is pointed at by others: its node stays, as :Work:External; its own statement goes
+    store.con.execute("DELETE FROM works WHERE doi = '10.99999/art.1'")
+    store.con.execute("DELETE FROM relations WHERE work_key = 'doi:10.99999/art.1'")
+    # the preprint is pointed at by nobody: node and its statements go
+    store.con.execute("DELETE FROM works WHERE work_key = 'rec:repo;x,y:oai:repo:2'")
+    store.con.execute("DELETE FROM relations WHERE work_key = 'rec:repo;x,y:oai:repo:2'")
+    plan(store, GID)
+    sent = _sent(store, batch=100)
+    got = Counter(kind for kind, _, rows in sent for _ in rows)
+    assert got == {"relationships_deleted": 3, "nodes_deleted": 2, "nodes_written": 1}
+    gone = sorted(r["key"] for k, _, rows in sent if k == "nodes_deleted" for r in rows)
+    # the preprint and the unresolved target only it pointed at
+    assert gone[0] == "raw:doi:10.ABC/日本語 ,\"x\"" and gone[1] == "rec:repo;x,y:oai:repo:2"
+    (kind, cypher, rows), = [s for s in sent if s[0] == "nodes_written"]
+    assert rows[0]["key"] == "doi:10.99999/art.1" and "SET n:External" in cypher
+    assert rows[0]["props"]["title"] is None  # SET n = props drops the old title
+
+
+def test_a_wiped_graph_gets_everything_again(store: Store) -> None:
+    _snapshot(store)
+    forget_snapshot(store, GID)
+    nodes, rels, counts = plan(store, GID)
+    assert counts["nodes_changed"] == nodes and counts["rels_changed"] == rels
+
+
+def test_relationship_type_names() -> None:
+    assert rel_type("IsSupplementTo") == "IS_SUPPLEMENT_TO"
+    assert rel_type("HasMetadata") == "HAS_METADATA"
+    assert relation_type_of("IS_NEW_VERSION_OF") == "IsNewVersionOf"
+    with pytest.raises(ValueError):
+        safe_rel_type("X]->() DETACH DELETE (n) //")
