@@ -1,0 +1,117 @@
+"""The transport: what a server sees of us, and how long we wait when told to."""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from linkgraph.errors import TransportError
+from linkgraph.harvest.http import HttpPolicy, Pacer, Transport, parse_retry_after
+
+
+@contextmanager
+def scripted_server(statuses: list[tuple[int, dict[str, str]]]) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """Answers each request with the next (status, headers); records the request headers."""
+    seen: list[dict[str, str]] = []
+    script = list(statuses)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append({k.lower(): v for k, v in self.headers.items()} | {"_t": str(time.monotonic())})
+            status, headers = script.pop(0) if script else (200, {})
+            body = b"ok"
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/x", seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def read(resp: httpx.Response) -> bytes:
+    return resp.read()
+
+
+def test_user_agent_carries_the_contact_and_gzip_is_asked_for() -> None:
+    with scripted_server([(200, {})]) as (url, seen), Transport(HttpPolicy(contact="ops@lib.example.ac.jp")) as tr:
+        assert tr.fetch(url, read) == b"ok"
+    assert "mailto:ops@lib.example.ac.jp" in seen[0]["user-agent"]
+    assert "gzip" in seen[0]["accept-encoding"]
+
+
+def test_retry_after_is_obeyed_then_the_request_succeeds() -> None:
+    when = email.utils.formatdate(time.time() + 2, usegmt=True)
+    script = [(503, {"Retry-After": "1"}), (429, {"Retry-After": when}), (200, {})]
+    with scripted_server(script) as (url, seen), Transport(HttpPolicy(retries=3, backoff=0.01)) as tr:
+        assert tr.fetch(url, read) == b"ok"
+    t = [float(s["_t"]) for s in seen]
+    assert len(t) == 3
+    assert t[1] - t[0] >= 0.9  # waited the seconds it was told
+    assert t[2] - t[1] >= 0.9  # and until the HTTP date (1-2 s away)
+
+
+def test_retry_after_is_capped() -> None:
+    script = [(503, {"Retry-After": "3600"}), (200, {})]
+    policy = HttpPolicy(retries=1, retry_after_cap=0.5)
+    with scripted_server(script) as (url, seen), Transport(policy) as tr:
+        t0 = time.monotonic()
+        assert tr.fetch(url, read) == b"ok"
+        assert time.monotonic() - t0 < 5
+
+
+def test_client_errors_are_not_retried_and_name_url_and_status() -> None:
+    with scripted_server([(404, {})]) as (url, seen), Transport(HttpPolicy(retries=3, backoff=0.01)) as tr:
+        with pytest.raises(TransportError) as info:
+            tr.fetch(url, read)
+    assert len(seen) == 1
+    assert info.value.status == 404 and info.value.url == url and "404" in str(info.value)
+
+
+def test_server_errors_give_up_after_the_retries() -> None:
+    with scripted_server([(500, {})] * 5) as (url, seen), Transport(HttpPolicy(retries=2, backoff=0.01)) as tr:
+        with pytest.raises(TransportError, match="giving up after 3 attempts") as info:
+            tr.fetch(url, read)
+    assert len(seen) == 3 and info.value.status == 500
+
+
+def test_politeness_delay_spaces_requests() -> None:
+    with scripted_server([(200, {})] * 4) as (url, seen), Transport(HttpPolicy(delay=0.3)) as tr:
+        for _ in range(4):
+            tr.fetch(url, read)
+    t = [float(s["_t"]) for s in seen]
+    assert all(b - a >= 0.25 for a, b in zip(t, t[1:]))
+
+
+def test_parse_retry_after_forms() -> None:
+    now = time.time()
+    assert parse_retry_after("120") == 120
+    date = email.utils.formatdate(now + 30, usegmt=True)
+    assert 28 <= (parse_retry_after(date, now=now) or 0) <= 31
+    assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def test_pacer_hold_blocks_every_thread() -> None:
+    pacer = Pacer(0.0)
+    pacer.hold(0.3)
+    t0 = time.monotonic()
+    pacer.wait()
+    assert time.monotonic() - t0 >= 0.25
