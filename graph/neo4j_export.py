@@ -135,7 +135,7 @@ def _has_line_breaks(con: duckdb.DuckDBPyConnection) -> bool:
         cols += [f"array_to_string({p.name}, ' ')" for p in props if p.kind == "string[]"]
         cond = " OR ".join(f"regexp_matches({c}, '[\\r\\n]')" for c in cols)
         checks.append(f"EXISTS (SELECT 1 FROM {table} WHERE {cond})")
-    row = con.execute(f"SELECT {' OR '.join(checks)}").fetchone()
+    row = con.execute(f"SELECT {' OR '.join(checks)}").fetchall()[0]
     return bool(row and row[0])
 
 

@@ -186,7 +186,7 @@ def _diff_tables(con: duckdb.DuckDBPyConnection, graph_id: str) -> dict[str, int
     )
     counts = {}
     for name in ("nodes_changed", "nodes_gone", "rels_changed", "rels_gone"):
-        row = con.execute(f"SELECT count(*) FROM lg_neo4j_{name}").fetchone()
+        row = con.execute(f"SELECT count(*) FROM lg_neo4j_{name}").fetchall()[0]
         counts[name] = int(row[0]) if row else 0
     return counts
 
@@ -216,37 +216,35 @@ def _props_sql(props: list[str]) -> str:
 
 
 @contextmanager
-def _own_transaction(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A transaction on the store's own connection: the temp tables live there (a cursor from
-    :meth:`Store.transaction` is another connection and cannot see them)."""
-    with store._lock:
-        store.con.execute("BEGIN TRANSACTION")
-        try:
-            yield store.con
-        except BaseException:
-            store.con.execute("ROLLBACK")
-            raise
-        store.con.execute("COMMIT")
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A transaction on ``con`` itself: the temp tables live on that connection (another
+    cursor, such as :meth:`Store.transaction` gives, cannot see them)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
-def plan(store: Store, graph_id: str) -> tuple[int, int, dict[str, int]]:
-    """Build the graph rows and their difference from ``graph_id``'s snapshot:
+def plan(con: duckdb.DuckDBPyConnection, graph_id: str) -> tuple[int, int, dict[str, int]]:
+    """Build the graph rows on ``con`` and their difference from ``graph_id``'s snapshot:
     ``(nodes, relationships, {nodes_changed, nodes_gone, rels_changed, rels_gone})``."""
-    with store._lock:
-        nodes, rels = build_graph_tables(store.con)
-        return nodes, rels, _diff_tables(store.con, graph_id)
+    nodes, rels = build_graph_tables(con)
+    return nodes, rels, _diff_tables(con, graph_id)
 
 
-def forget_snapshot(store: Store, graph_id: str) -> None:
-    with _own_transaction(store) as cur:
+def forget_snapshot(con: duckdb.DuckDBPyConnection, graph_id: str) -> None:
+    with _transaction(con) as cur:
         for table in ("neo4j_loaded_nodes", "neo4j_loaded_rels", "neo4j_graphs"):
             cur.execute(f"DELETE FROM {table} WHERE graph_id = ?", [graph_id])
 
 
-def save_snapshot(store: Store, graph_id: str, uri: str, database: str, nodes: int,
-                  rels: int) -> None:
-    """Record the planned rows as what ``graph_id`` now holds (after a successful load)."""
-    with _own_transaction(store) as cur:
+def save_snapshot(con: duckdb.DuckDBPyConnection, graph_id: str, uri: str, database: str,
+                  nodes: int, rels: int) -> None:
+    """Record the rows :func:`plan` built on ``con`` as what ``graph_id`` now holds."""
+    with _transaction(con) as cur:
         cur.execute("DELETE FROM neo4j_loaded_nodes WHERE graph_id = ?", [graph_id])
         cur.execute("DELETE FROM neo4j_loaded_rels WHERE graph_id = ?", [graph_id])
         cur.execute("INSERT INTO neo4j_loaded_nodes SELECT ?, key, label, hash "
@@ -265,7 +263,7 @@ class Loader:
     def __init__(self, store: Store, driver: Driver, target: Neo4jTarget, *,
                  batch_size: int = 5000, progress: ProgressFn | None = None) -> None:
         self.store = store
-        self.con = store.con
+        self.con = store.con.cursor()  # the temp tables of this load live on it
         self.driver = driver
         self.target = target
         self.batch_size = batch_size
@@ -306,16 +304,19 @@ class Loader:
         graph_id = self.ensure_schema()
         known = self.con.execute(
             "SELECT count(*) FROM neo4j_graphs WHERE graph_id = ?", [graph_id]
-        ).fetchone()
+        ).fetchall()[0]
         self.stats.graph_id = graph_id
         self.stats.full = not (known and known[0])
         if self.stats.full:  # a graph we never loaded, or one wiped since: forget its snapshot
-            forget_snapshot(self.store, graph_id)
-        self.stats.nodes, self.stats.relationships, counts = plan(self.store, graph_id)
+            with self.store._lock:
+                forget_snapshot(self.con, graph_id)
+        self.stats.nodes, self.stats.relationships, counts = plan(self.con, graph_id)
         self.progress(0, sum(counts.values()))
         self._send()
-        save_snapshot(self.store, graph_id, self.target.uri, self.target.database,
-                      self.stats.nodes, self.stats.relationships)
+        with self.store._lock:
+            save_snapshot(self.con, graph_id, self.target.uri, self.target.database,
+                          self.stats.nodes, self.stats.relationships)
+        self.con.close()
         self.stats.seconds = time.perf_counter() - started
         return self.stats
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import duckdb
 
 from linkgraph.crosswalks.vocab import COARSE_TYPES, relation_types
+from linkgraph.graph.audit import _prepare as prepare_audit_tables
 
 NODES_TABLE = "lg_neo4j_nodes"
 RELS_TABLE = "lg_neo4j_rels"
@@ -95,12 +96,14 @@ NODE_PROPS: tuple[Prop, ...] = (
     Prop("registry", "string"),
     Prop("prefix", "string"),
     Prop("type", "string"),
-    Prop("type_raw", "string"),
     Prop("title", "string"),
     Prop("year", "int"),
     Prop("landing_url", "string"),
     Prop("version", "string"),
+    Prop("source", "string"),
+    Prop("record_id", "string"),
     Prop("sources", "string[]"),
+    Prop("unknown", "string"),
     Prop("scheme", "string"),
     Prop("value", "string"),
     Prop("findings", "string[]"),
@@ -142,54 +145,42 @@ def _target_key_sql(r: str = "r") -> str:
     )
 
 
-def _has_findings_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'neo4j_work_findings'"
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """(Re)build the node and relationship temp tables from the store; returns their counts."""
-    findings = _has_findings_tables(con)
-    work_findings_join = (
-        "LEFT JOIN neo4j_work_findings f ON f.work_key = w.work_key" if findings else ""
-    )
-    wf_list = clean_list("f.findings") if findings else "NULL::VARCHAR[]"
-    wf_count = "f.finding_count" if findings else "NULL::INTEGER"
-    rel_findings_join = (
-        "LEFT JOIN neo4j_rel_findings rf ON rf.rel_key = d.key" if findings else ""
-    )
-    rf_list = clean_list("rf.findings") if findings else "NULL::VARCHAR[]"
+    """(Re)build the node and relationship temp tables from the store; returns their counts.
+
+    Held works come from the audits' own working table (``audit_works`` of
+    ``queries/audit_prepare.sql``: one record per work, the registry's own record first), so a
+    node's ``registry``, ``type`` and ``landing_url`` are the ones the audits judged, and the
+    Cypher twins of the audits find what the DuckDB audits find."""
+    prepare_audit_tables(con)
     con.execute(f"DROP TABLE IF EXISTS {RELS_TABLE}")
     con.execute(f"DROP TABLE IF EXISTS {NODES_TABLE}")
     con.execute(
         f"""
         CREATE TEMP TABLE {NODES_TABLE} AS
-        WITH ranked AS (
-            SELECT *, row_number() OVER (
-                PARTITION BY work_key
-                ORDER BY (registration_agency IS NULL), (title IS NULL), source, record_id, work_seq
-            ) AS rn
-            FROM works
-        ), srcs AS (
+        WITH srcs AS (
             SELECT work_key, list_sort(list_distinct(list(source))) AS sources
             FROM works GROUP BY work_key
+        ), nf AS (
+            SELECT subject_key AS key, list_sort(list_distinct(list(kind))) AS findings,
+                   count(*)::INTEGER AS finding_count
+            FROM findings GROUP BY subject_key
+        ), unknown AS (
+            SELECT doi, min(reason) AS reason FROM audit_unknown GROUP BY doi
         ), held AS (
             SELECT w.work_key AS key,
                    CASE WHEN w.resource_type IS NULL THEN ['{WORK}']
                         ELSE ['{WORK}', upper(w.resource_type[1]) || w.resource_type[2:]] END
                        AS labels,
-                   w.doi, w.registration_agency AS registry,
-                   CASE WHEN w.doi IS NOT NULL THEN split_part(w.doi, '/', 1) END AS prefix,
-                   w.resource_type AS type, w.resource_type_raw AS type_raw, w.title,
-                   w.year::INTEGER AS year, w.landing_url, w.version,
-                   {clean_list('s.sources')} AS sources,
-                   NULL::VARCHAR AS scheme, NULL::VARCHAR AS value,
-                   {wf_list} AS findings, {wf_count}::INTEGER AS finding_count
-            FROM ranked w JOIN srcs s USING (work_key)
-            {work_findings_join}
-            WHERE w.rn = 1
+                   w.doi, w.registry, CASE WHEN w.doi IS NOT NULL THEN w.prefix END AS prefix,
+                   w.resource_type AS type, w.title, w.year::INTEGER AS year, w.landing_url,
+                   w.version, w.source, w.record_id, {clean_list('s.sources')} AS sources,
+                   u.reason AS unknown, NULL::VARCHAR AS scheme, NULL::VARCHAR AS value,
+                   {clean_list('nf.findings')} AS findings, nf.finding_count
+            FROM audit_works w
+            JOIN srcs s USING (work_key)
+            LEFT JOIN nf ON nf.key = w.work_key
+            LEFT JOIN unknown u ON u.doi = w.doi
         ), targets AS (
             SELECT DISTINCT {_target_key_sql()} AS key, r.target_scheme, r.target,
                    coalesce(r.target, r.target_raw) AS value
@@ -204,14 +195,22 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                     WHEN t.target IS NULL THEN ['{TARGET}', '{UNRESOLVED}']
                     ELSE ['{TARGET}'] END,
                CASE WHEN t.target_scheme = 'doi' THEN t.target END,
-               NULL, CASE WHEN t.target_scheme = 'doi' THEN split_part(t.target, '/', 1) END,
-               NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               CASE WHEN t.target_scheme = 'doi' AND t.target IS NOT NULL THEN
+                   coalesce(lower(ra.agency), CASE WHEN u.doi IS NOT NULL THEN 'none' END) END,
+               CASE WHEN t.target_scheme = 'doi' THEN split_part(t.target, '/', 1) END,
+               NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               CASE WHEN t.target_scheme = 'doi' THEN u.reason END,
                CASE WHEN t.target_scheme = 'doi' AND t.target IS NOT NULL THEN NULL
                     ELSE t.target_scheme END,
                CASE WHEN t.target_scheme = 'doi' AND t.target IS NOT NULL THEN NULL
                     ELSE t.value END,
-               NULL, NULL
+               nf.findings, nf.finding_count
         FROM targets t
+        LEFT JOIN ra_cache ra
+               ON t.target_scheme = 'doi' AND ra.prefix = split_part(t.target, '/', 1)
+              AND ra.status = 'ok'
+        LEFT JOIN unknown u ON t.target_scheme = 'doi' AND u.doi = t.target
+        LEFT JOIN nf ON nf.key = t.key
         WHERE t.key NOT IN (SELECT key FROM held)
         """
     )
@@ -225,7 +224,8 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                    {_rel_type_sql('r.relation_type')} AS type,
                    r.relation_type, r.source, r.record_id, w.registration_agency AS registry,
                    r.asserted_by, r.raw_type, r.target_scheme, r.target_raw,
-                   {clean_list('r.problems')} AS problems
+                   {clean_list('r.problems')} AS problems,
+                   coalesce(r.target, r.target_raw) AS object
             FROM relations r
             LEFT JOIN works w USING (source, record_id, work_seq)
             WHERE coalesce(r.target, r.target_raw) <> ''
@@ -233,12 +233,18 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
             SELECT * FROM base
             QUALIFY row_number() OVER (
                 PARTITION BY key ORDER BY raw_type NULLS LAST, asserted_by, target_raw) = 1
+        ), rf AS (
+            SELECT subject_key, relation_type, coalesce(object_doi, object_raw) AS object,
+                   list_sort(list_distinct(list(kind))) AS findings
+            FROM findings WHERE relation_type IS NOT NULL
+            GROUP BY ALL
         )
-        SELECT d.*, {rf_list} AS findings
+        SELECT d.* EXCLUDE (object), {clean_list('rf.findings')} AS findings
         FROM dedup d
-        {rel_findings_join}
+        LEFT JOIN rf ON rf.subject_key = d.start_key AND rf.relation_type = d.relation_type
+                    AND rf.object = d.object
         """
     )
-    nodes = con.execute(f"SELECT count(*) FROM {NODES_TABLE}").fetchone()
-    rels = con.execute(f"SELECT count(*) FROM {RELS_TABLE}").fetchone()
+    nodes = con.execute(f"SELECT count(*) FROM {NODES_TABLE}").fetchall()[0]
+    rels = con.execute(f"SELECT count(*) FROM {RELS_TABLE}").fetchall()[0]
     return int(nodes[0]) if nodes else 0, int(rels[0]) if rels else 0

@@ -111,7 +111,11 @@ def register(app: typer.Typer) -> None:
         from linkgraph.graph.neo4j_export import export_csv
 
         with open_store(db, read_only=True) as store:
-            result = export_csv(store.con, directory, database=database, compress=gzip)
+            cur = store.con.cursor()  # the export's temp tables live on this connection
+            try:
+                result = export_csv(cur, directory, database=database, compress=gzip)
+            finally:
+                cur.close()
         if as_json:
             print_json({
                 "directory": str(result.directory.resolve()), "nodes": result.nodes,

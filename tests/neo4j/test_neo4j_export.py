@@ -47,8 +47,8 @@ def _read(out: Path, gz: str = "") -> tuple[list[dict[str, Any]], list[dict[str,
 
 
 def _export(db: Path, out: Path, **kw: Any) -> tuple[ExportResult, duckdb.DuckDBPyConnection]:
-    store = Store(db, read_only=True)
-    return export_csv(store.con, out, **kw), store.con
+    cur = Store(db, read_only=True).con.cursor()
+    return export_csv(cur, out, **kw), cur
 
 
 def _expected(con: duckdb.DuckDBPyConnection, table: str, cols: list[str]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,23 +29,32 @@ GID = "test-graph"
 
 
 def _sent(store: Store, batch: int = 2) -> list[tuple[str, str, list[dict[str, Any]]]]:
-    return list(statements(store.con, batch))
+    return list(statements(store.cur, batch))
 
 
-def _snapshot(store: Store) -> None:
-    nodes, rels, _ = plan(store, GID)
-    save_snapshot(store, GID, "bolt://test", "neo4j", nodes, rels)
+def _snapshot(store: World) -> None:
+    nodes, rels, _ = plan(store.cur, GID)
+    save_snapshot(store.cur, GID, "bolt://test", "neo4j", nodes, rels)
+
+
+class World:
+    """A store and the one connection a load works on (its temp tables live there)."""
+
+    def __init__(self, path: Path) -> None:
+        self.store = Store(path)
+        self.cur = self.store.con.cursor()
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tricky_world(tmp_path / "t.duckdb"))
-    yield s
-    s.close()
+def store(tmp_path: Path) -> Iterator[World]:
+    w = World(tricky_world(tmp_path / "t.duckdb"))
+    yield w
+    w.cur.close()
+    w.store.close()
 
 
-def test_first_load_sends_everything_once_in_batches(store: Store) -> None:
-    nodes, rels, counts = plan(store, GID)
+def test_first_load_sends_everything_once_in_batches(store: World) -> None:
+    nodes, rels, counts = plan(store.cur, GID)
     assert counts == {"nodes_changed": nodes, "nodes_gone": 0, "rels_changed": rels,
                       "rels_gone": 0}
     sent = _sent(store, batch=2)
@@ -74,29 +84,29 @@ def test_first_load_sends_everything_once_in_batches(store: Store) -> None:
     assert row["props"]["source"] == "jstage-data" and row["props"]["asserted_by"] == "subject"
 
 
-def test_second_load_sends_nothing_and_a_change_sends_only_itself(store: Store) -> None:
+def test_second_load_sends_nothing_and_a_change_sends_only_itself(store: World) -> None:
     _snapshot(store)
-    assert plan(store, GID)[2] == {"nodes_changed": 0, "nodes_gone": 0, "rels_changed": 0,
+    assert plan(store.cur, GID)[2] == {"nodes_changed": 0, "nodes_gone": 0, "rels_changed": 0,
                                    "rels_gone": 0}
     assert _sent(store) == []
 
-    store.con.execute("UPDATE works SET title = 'Corrected' WHERE work_key = 'doi:10.99999/ds.1'")
-    plan(store, GID)
+    store.cur.execute("UPDATE works SET title = 'Corrected' WHERE work_key = 'doi:10.99999/ds.1'")
+    plan(store.cur, GID)
     sent = _sent(store)
     assert [(k, [r["key"] for r in rows]) for k, _, rows in sent] == [
         ("nodes_written", ["doi:10.99999/ds.1"])]
     assert sent[0][2][0]["props"]["title"] == "Corrected"
 
 
-def test_removed_work_becomes_external_or_goes(store: Store) -> None:
+def test_removed_work_becomes_external_or_goes(store: World) -> None:
     _snapshot(store)
     # art.1 is pointed at by others: its node stays, as :Work:External; its own statement goes
-    store.con.execute("DELETE FROM works WHERE doi = '10.99999/art.1'")
-    store.con.execute("DELETE FROM relations WHERE work_key = 'doi:10.99999/art.1'")
+    store.cur.execute("DELETE FROM works WHERE doi = '10.99999/art.1'")
+    store.cur.execute("DELETE FROM relations WHERE work_key = 'doi:10.99999/art.1'")
     # the preprint is pointed at by nobody: node and its statements go
-    store.con.execute("DELETE FROM works WHERE work_key = 'rec:repo;x,y:oai:repo:2'")
-    store.con.execute("DELETE FROM relations WHERE work_key = 'rec:repo;x,y:oai:repo:2'")
-    plan(store, GID)
+    store.cur.execute("DELETE FROM works WHERE work_key = 'rec:repo;x,y:oai:repo:2'")
+    store.cur.execute("DELETE FROM relations WHERE work_key = 'rec:repo;x,y:oai:repo:2'")
+    plan(store.cur, GID)
     sent = _sent(store, batch=100)
     got = Counter(kind for kind, _, rows in sent for _ in rows)
     assert got == {"relationships_deleted": 3, "nodes_deleted": 2, "nodes_written": 1}
@@ -108,10 +118,10 @@ def test_removed_work_becomes_external_or_goes(store: Store) -> None:
     assert rows[0]["props"]["title"] is None  # SET n = props drops the old title
 
 
-def test_a_wiped_graph_gets_everything_again(store: Store) -> None:
+def test_a_wiped_graph_gets_everything_again(store: World) -> None:
     _snapshot(store)
-    forget_snapshot(store, GID)
-    nodes, rels, counts = plan(store, GID)
+    forget_snapshot(store.cur, GID)
+    nodes, rels, counts = plan(store.cur, GID)
     assert counts["nodes_changed"] == nodes and counts["rels_changed"] == rels
 
 
