@@ -108,30 +108,45 @@ def bench_readers(n: int) -> dict[str, float]:
     return results
 
 
-def bench_pipeline(n: int, db: Path) -> None:
+def load_raw(n: int, db: Path) -> None:
     fmts = list(READERS)
     tmpl = templates()
     with Store(db) as store:
         t0 = time.perf_counter()
-        chunk = 20_000
-        for start in range(0, n, chunk):
+        for start in range(0, n, 20_000):
             recs = []
-            for i in range(start, min(n, start + chunk)):
+            for i in range(start, min(n, start + 20_000)):
                 fmt = fmts[i % len(fmts)]
                 template, needle = tmpl[fmt]
                 recs.append(RawRecord(f"r{i}", None, False, fmt, template.replace(needle, f"x{i}")))
             with store.transaction() as cur:
                 Store.upsert_raw(cur, "bench", None, recs)
-            del recs
-        load_s = time.perf_counter() - t0
-        rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"loaded {n:,} raw records in {time.perf_counter() - t0:.0f}s", flush=True)
+
+
+def crosswalk_only(db: Path, memory_limit: str | None) -> None:
+    with Store(db) as store:
+        if memory_limit:
+            store.con.execute(f"SET memory_limit = '{memory_limit}'")
         t0 = time.perf_counter()
         stats = run_crosswalk(store, batch_size=5000)
-        cw_s = time.perf_counter() - t0
+        secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"pipeline: {n:,} raw records loaded in {load_s:.0f}s (peak RSS {rss_loaded:,.0f} MiB); "
-          f"crosswalk {stats.works:,} works, {stats.relations:,} relations in {cw_s:.0f}s "
-          f"= {n / cw_s:,.0f} rec/s end to end; peak RSS {peak:,.0f} MiB", flush=True)
+    print(f"crosswalk: {stats.raw_records:,} raw records -> {stats.works:,} works, "
+          f"{stats.relations:,} relations, {stats.problems:,} problems in {secs:.0f}s = "
+          f"{stats.raw_records / secs:,.0f} rec/s end to end (mixed formats); "
+          f"peak RSS of the crosswalk process {peak:,.0f} MiB (DuckDB memory_limit "
+          f"{memory_limit or 'default'})", flush=True)
+
+
+def bench_pipeline(n: int, db: Path, memory_limit: str | None) -> None:
+    """Load in one process, crosswalk in a fresh one, so the peak RSS is the crosswalk's own."""
+    import subprocess
+
+    me = [sys.executable, __file__, "--db", str(db)]
+    subprocess.run([*me, "--load-only", str(n)], check=True)
+    subprocess.run([*me, "--crosswalk-only", *(["--memory-limit", memory_limit] if memory_limit else [])],
+                   check=True)
 
 
 def main() -> int:
@@ -139,13 +154,22 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=20_000, help="records per format for the reader bench")
     ap.add_argument("--pipeline", type=int, default=0, help="raw records for the DuckDB pipeline run")
     ap.add_argument("--db", type=Path, default=None, help="DuckDB file (default: a temp file)")
+    ap.add_argument("--memory-limit", default="512MB", help="DuckDB memory_limit for the crosswalk")
+    ap.add_argument("--load-only", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--crosswalk-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.load_only:
+        load_raw(args.load_only, args.db)
+        return 0
+    if args.crosswalk_only:
+        crosswalk_only(args.db, args.memory_limit)
+        return 0
     results = bench_readers(args.n)
     slow = [f for f, r in results.items() if r < 10_000]
     print("below 10k rec/s: " + (", ".join(slow) if slow else "none"))
     if args.pipeline:
         with tempfile.TemporaryDirectory() as tmp:
-            bench_pipeline(args.pipeline, args.db or Path(tmp) / "bench.duckdb")
+            bench_pipeline(args.pipeline, args.db or Path(tmp) / "bench.duckdb", args.memory_limit)
     return 0
 
 
