@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from linkgraph.crosswalks.normalize import normalize_target
+
 CoarseType = Literal[
     "article", "dataset", "preprint", "thesis", "book", "report", "software", "other"
 ]
@@ -74,8 +76,6 @@ class Work:
 
     def add_identifier(self, scheme: str | None, value: str | None) -> None:
         """Add ``(scheme, value)`` normalised like a relation target; repeats are skipped."""
-        from linkgraph.crosswalks.normalize import normalize_target
-
         if not value or not value.strip():
             return
         sch, norm, _ = normalize_target(scheme, value)
@@ -102,11 +102,11 @@ class Work:
 
 def dedupe_relations(relations: list[Relation]) -> list[Relation]:
     """Collapse exact repeats; the same link asserted by subject and object becomes ``both``."""
-    out: dict[tuple[str, str | None, str, str | None, str], Relation] = {}
+    out: dict[tuple[str, str | None, str, str], Relation] = {}
     for rel in relations:
-        key = (rel.relation_type, rel.raw_type, rel.target_scheme, rel.target, rel.target_raw)
-        if rel.target is not None:
-            key = (rel.relation_type, rel.raw_type, rel.target_scheme, rel.target, "")
+        # same type and target (the normalised one when there is one) = the same link
+        target = rel.target if rel.target is not None else rel.target_raw
+        key = (rel.relation_type, rel.raw_type, rel.target_scheme, target)
         prev = out.get(key)
         if prev is None:
             out[key] = rel

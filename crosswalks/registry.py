@@ -104,7 +104,6 @@ def read(name: str, payload: bytes | str) -> list[Work]:
         return [Work.unreadable(fmt, f"reader error {type(exc).__name__}: {exc}")]
 
 
-_XML_ROOT = re.compile(rb"<(?!\?|!)([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _NAMESPACE_HINTS: Final[tuple[tuple[bytes, str], ...]] = (
     (b"https://github.com/JPCOAR/schema/blob/master/", jpcoar.FORMAT),
     (b"http://irdb.nii.ac.jp/oai", junii2.FORMAT),

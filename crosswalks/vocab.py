@@ -10,7 +10,7 @@ from functools import cache
 from importlib import resources
 
 from linkgraph.crosswalks.model import CoarseType, Relation
-from linkgraph.crosswalks.normalize import normalize_target
+from linkgraph.crosswalks.normalize import canonical_scheme, normalize_target
 
 COARSE_TYPES: frozenset[str] = frozenset(
     ("article", "dataset", "preprint", "thesis", "book", "report", "software", "other")
@@ -97,7 +97,7 @@ def make_relation(
         target_scheme, target, tproblems = normalize_target(scheme, raw_value)
         problems.extend(tproblems)
     else:
-        target_scheme, target = (scheme or "unknown").lower(), None
+        target_scheme, target = canonical_scheme(scheme), None
         problems.append("relation without target")
     if target is not None and subject_doi is not None and target == subject_doi:
         problems.append("self-link: target is the work itself")
