@@ -134,3 +134,60 @@ def register(app: typer.Typer) -> None:
 
     graph.add_typer(neo4j)
     app.add_typer(graph)
+
+    @app.command("query")
+    def query(
+        name: Annotated[
+            str, typer.Argument(help="Query name: a file queries/NAME.sql or NAME.cypher.")
+        ],
+        backend: Annotated[
+            str,
+            typer.Option("--backend", "-b",
+                         help="duckdb (the store) or neo4j (the loaded graph, over Bolt)."),
+        ] = "duckdb",
+        db: DbOption = None,
+        uri: UriOption = "neo4j://localhost:7687",
+        user: UserOption = "neo4j",
+        database: DatabaseOption = "neo4j",
+        limit: Annotated[
+            int | None, typer.Option("--limit", min=1, help="Print at most this many rows.")
+        ] = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Run a named query on DuckDB or Neo4j; the audit queries and their Cypher twins
+        give the same columns."""
+        from linkgraph.graph import named_query as nq
+
+        nq.check_backend(backend)
+        if backend == "duckdb":
+            with open_store(db) as store:
+                cur = store.con.cursor()
+                try:
+                    result = nq.run_duckdb(cur, name)
+                finally:
+                    cur.close()
+        else:
+            from linkgraph.graph.neo4j_load import Neo4jTarget, connect
+
+            driver = connect(Neo4jTarget(uri, user, neo4j_password(), database))
+            try:
+                result = nq.run_neo4j(driver, database, name)
+            finally:
+                driver.close()
+        rows = result.rows[:limit] if limit else result.rows
+        if as_json:
+            print_json([dict(zip(result.columns, r, strict=True)) for r in rows])
+            return
+        _print_table(result.columns, rows)
+        console.print(f"{len(result.rows)} rows ({backend})")
+
+
+def _print_table(columns: list[str], rows: list[tuple[object, ...]]) -> None:
+    from rich.table import Table
+
+    from linkgraph.cli.common import out
+
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)

@@ -90,3 +90,59 @@ def tricky_world(path: Path) -> Path:
             cur, "relations", pa.Table.from_pylist(TRICKY_RELATIONS, schema=RELATIONS_SCHEMA)
         )
     return path
+
+
+AUDIT_WORKS = [
+    _work("datacite", "10.77777/ds.2", "doi:10.77777/ds.2", "10.77777/ds.2",
+          registration_agency="datacite", resource_type="dataset", title="Second dataset",
+          year=2022, landing_url="https://www.example.org/landing/1"),
+    _work("datacite", "10.77777/ds.3", "doi:10.77777/ds.3", "10.77777/ds.3",
+          registration_agency="datacite", resource_type="dataset", title="Third dataset",
+          year=2022, landing_url="http://example.org/landing/1"),
+    _work("crossref", "10.66666/vor.1", "doi:10.66666/vor.1", "10.66666/vor.1",
+          registration_agency="crossref", resource_type="article", title="A version of record",
+          year=2021, version="VoR"),
+    _work("jalc", "10.99999/am.1", "doi:10.99999/am.1", "10.99999/am.1",
+          registration_agency="jalc", resource_type="article", title="An accepted manuscript",
+          year=2021, version="AM"),
+]
+
+AUDIT_RELATIONS = [
+    # a dataset supplementing a dataset; ds.3 says nothing back (missing reciprocal)
+    _rel("datacite", "10.77777/ds.2", "doi:10.77777/ds.2", "IsSupplementTo", "doi",
+         "10.77777/ds.3", "10.77777/ds.3"),
+    # a self-link
+    _rel("datacite", "10.77777/ds.3", "doi:10.77777/ds.3", "References", "doi",
+         "10.77777/ds.3", "10.77777/ds.3"),
+    # one-way version link between held DOIs
+    _rel("jalc", "10.99999/am.1", "doi:10.99999/am.1", "IsVersionOf", "doi",
+         "10.66666/vor.1", "10.66666/vor.1"),
+    # declared identical, both ways
+    _rel("datacite", "10.77777/ds.2", "doi:10.77777/ds.2", "IsIdenticalTo", "doi",
+         "10.77777/ds.3", "10.77777/ds.3"),
+    _rel("datacite", "10.77777/ds.3", "doi:10.77777/ds.3", "IsIdenticalTo", "doi",
+         "10.77777/ds.2", "10.77777/ds.2"),
+    # a DOI that no agency knows
+    _rel("crossref", "10.66666/vor.1", "doi:10.66666/vor.1", "Cites", "doi",
+         "10.55555/gone", "10.55555/gone"),
+]
+
+
+def audit_world(path: Path) -> Path:
+    """The tricky world plus one case of each audit the Cypher twins cover, audited."""
+    from datetime import datetime, timezone
+
+    from linkgraph.graph.audit import run_audit
+
+    tricky_world(path)
+    with Store(path) as store:
+        with store.transaction() as cur:
+            Store.insert_arrow(cur, "works",
+                               pa.Table.from_pylist(AUDIT_WORKS, schema=WORKS_SCHEMA))
+            Store.insert_arrow(cur, "relations",
+                               pa.Table.from_pylist(AUDIT_RELATIONS, schema=RELATIONS_SCHEMA))
+            cur.execute("INSERT INTO unknown_dois VALUES (?, ?, ?, ?, ?)",
+                        ["10.55555/gone", "10.55555", None, "prefix-unknown",
+                         datetime(2024, 1, 1, tzinfo=timezone.utc)])
+        run_audit(store)
+    return path

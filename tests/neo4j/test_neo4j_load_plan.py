@@ -131,3 +131,31 @@ def test_relationship_type_names() -> None:
     assert relation_type_of("IS_NEW_VERSION_OF") == "IsNewVersionOf"
     with pytest.raises(ValueError):
         safe_rel_type("X]->() DETACH DELETE (n) //")
+
+
+def test_query_command_runs_audits_on_duckdb(tmp_path: Path) -> None:
+    """`linkgraph query NAME` (DuckDB backend) runs each audit with its preparation; the
+    audit world holds a finding for every audit that has a Cypher twin."""
+    import json
+
+    from neo4j_worlds import audit_world
+    from typer.testing import CliRunner
+
+    from linkgraph.cli import build_app
+    from linkgraph.queries import query_names
+
+    db = audit_world(tmp_path / "a.duckdb")
+    kinds = set()
+    for name in query_names("cypher"):
+        res = CliRunner().invoke(build_app(), ["query", name, "--db", str(db), "--json"])
+        assert res.exit_code == 0, res.output
+        rows = json.loads(res.stdout)
+        assert rows and set(rows[0]) == {"kind", "severity", "subject_key", "subject_doi",
+                                         "object_doi", "object_raw", "relation_type", "score",
+                                         "evidence"}
+        kinds |= {r["kind"] for r in rows}
+    assert kinds == {"duplicate_url", "identical_pair", "malformed_target", "missing_reciprocal",
+                     "self_link", "supplement_not_publication", "unknown_doi",
+                     "unverifiable_reciprocal", "version_one_way"}
+    res = CliRunner().invoke(build_app(), ["query", "nope", "--db", str(db)])
+    assert res.exit_code == 2 and "no query named 'nope'" in res.output
