@@ -38,7 +38,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "duplicates": ("duplicate_url", "identical_pair", "same_content"),
     "targets": ("malformed_target", "unknown_doi", "self_link", "supplement_not_publication"),
 }
-SAME_CONTENT_THRESHOLD = 0.8
+SAME_CONTENT_THRESHOLD = 0.86
 MAX_BLOCK = 25
 DEFAULT_KEEP_SNAPSHOTS = 2
 

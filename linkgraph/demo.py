@@ -57,8 +57,50 @@ def _count_only(progress: ProgressFn | None) -> ProgressFn | None:
     return lambda n, _total=None: progress(n, None)
 
 
+WORLD_SEED = 0
+
+
+def world_stage(ctx: DemoContext) -> str:
+    """Generate the seeded multi-registry world (graph/world.py), serve it in every source's
+    format on 127.0.0.1, harvest it with the connectors, fetch link targets, crosswalk."""
+    from linkgraph.graph.world import generate
+    from linkgraph.graph.world_serve import harvest_world, world_apps
+
+    world = generate(WORLD_SEED)
+    with ReplayServer(apps=world_apps(world)) as server:
+        run = harvest_world(ctx.store, server, progress=_count_only(ctx.progress))
+    works, relations = ctx.store.query("SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM relations)")[0]
+    return (f"world of {len(world.works)} records ({len(world.truth)} planted defects) served as JaLC, Crossref "
+            f"and DataCite REST, oai_datacite and JPCOAR 2.0; harvested {sum(run.records.values())}, "
+            f"{run.unknown_targets} link targets unknown to every agency; the store now holds "
+            f"{works} works and {relations} relations")
+
+
+def audit_stage(ctx: DemoContext) -> str:
+    """Audit the links, export the findings, and score them against the world's planted truth."""
+    from linkgraph.graph.audit import run_audit
+    from linkgraph.graph.report import export_findings
+    from linkgraph.graph.world import generate
+    from linkgraph.graph.world_serve import flagged_lookalikes, score_findings
+
+    result = run_audit(ctx.store)
+    world = generate(WORLD_SEED)
+    out = ctx.store.path.parent / f"{ctx.store.path.stem}-findings"
+    export_findings(ctx.store, out)
+    world.write_truth(str(out / "planted_truth.json"))
+    scores = score_findings(ctx.store, world)
+    planted = sum(s.planted for s in scores.values())
+    matched = sum(s.matched for s in scores.values())
+    found = sum(s.found for s in scores.values())
+    return (f"{result.findings} findings in {len(result.counts)} kinds; planted defects found {matched}/{planted}, "
+            f"{found - matched} world findings not planted, {len(flagged_lookalikes(ctx.store, world))} look-alikes "
+            f"flagged; exported to {out}")
+
+
 STAGES: list[tuple[str, Callable[[DemoContext], str]]] = [
     ("harvest", harvest_stage),
+    ("world", world_stage),
+    ("audit", audit_stage),
 ]
 
 
