@@ -46,3 +46,15 @@ _KEYS = (
 
 def source_status(store: Store) -> list[dict[str, Any]]:
     return [dict(zip(_KEYS, row, strict=True)) for row in store.query(_STATUS_SQL)]
+
+
+def job_history(store: Store, limit: int = 5) -> list[dict[str, Any]]:
+    """The newest ``linkgraph run`` runs (empty when the store predates them)."""
+    if not store.query("SELECT 1 FROM duckdb_tables() WHERE table_name = 'job_runs'"):
+        return []
+    rows = store.query(
+        "SELECT job_id, started_at, finished_at, status, sources_ok, sources_failed, sources_skipped, error, outcome"
+        " FROM job_runs ORDER BY job_id DESC LIMIT ?", [limit])
+    keys = ("job_id", "started", "finished", "status", "sources_ok", "sources_failed", "sources_skipped", "error",
+            "outcome")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -283,3 +283,12 @@ class Store:
             cur.execute(f'INSERT INTO "{table_name}" ({cols}) SELECT {cols} FROM arrow_batch')
         finally:
             cur.unregister("arrow_batch")
+
+
+def open_for_reading(path: str | os.PathLike[str] | None = None, *, long_lived: bool = False) -> Store:
+    """A read-only store that neither fails nor blocks while ``linkgraph run`` writes: the read
+    snapshot the run publishes after each stage, or the main file when no writer holds it and it
+    is newer (see :mod:`linkgraph.jobs.snapshot`). Notebooks pass ``long_lived=True``."""
+    from linkgraph.jobs.snapshot import open_for_reading as _open
+
+    return _open(path, long_lived=long_lived)

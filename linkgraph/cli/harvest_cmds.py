@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -22,7 +22,8 @@ from linkgraph.cli.common import (
 from linkgraph.harvest.http import DEFAULT_CONTACT, HttpPolicy, Transport
 from linkgraph.harvest.oai import OAIClient
 from linkgraph.harvest.oai_harvest import HarvestResult, OAIHarvester, OAIHarvestOptions
-from linkgraph.status import source_status
+from linkgraph.status import job_history, source_status
+from linkgraph.store import default_db_path, open_for_reading
 
 oai_app = typer.Typer(help="Ask an OAI-PMH endpoint what it offers (no database needed).", no_args_is_help=True)
 harvest_app = typer.Typer(
@@ -165,10 +166,25 @@ def _report(result: HarvestResult, *, json_out: bool, quiet: bool) -> None:
         console.print(f"[yellow]warning:[/] {w}")
 
 
-def status(db: DbOption = None, json_out: JsonOption = False) -> None:
-    """Per source: records, deletions, last run, high-water mark and problems."""
-    with open_store(db) as store:
+def status(
+    db: DbOption = None,
+    json_out: JsonOption = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="List the recent `linkgraph run` runs (outcome per run) instead of the sources.")
+    ] = False,
+) -> None:
+    """Per source: records, deletions, last run, high-water mark and problems; recent `run`s.
+
+    Reads the run's published snapshot while a run writes (never blocks it)."""
+    with open_for_reading(db if db is not None else default_db_path()) as store:
         rows = source_status(store)
+        jobs = job_history(store, 20 if history else 5)
+    if history:
+        if json_out:
+            print_json(jobs)
+        else:
+            _print_jobs(jobs, empty="no `linkgraph run` recorded yet")
+        return
     if json_out:
         print_json(rows)
         return
@@ -189,6 +205,19 @@ def status(db: DbOption = None, json_out: JsonOption = False) -> None:
             r["high_water"] or "-",
             str(r["problems"]) + (f" (last: {r['last_error']})" if r["last_error"] else ""),
         )
+    out.print(table)
+    _print_jobs(jobs)
+
+
+def _print_jobs(jobs: list[dict[str, Any]], *, empty: str | None = None) -> None:
+    if not jobs:
+        if empty:
+            console.print(empty)
+        return
+    table = Table("run", "started", "status", "ok", "failed", "skipped", "error", title="recent `linkgraph run`s")
+    for j in jobs:
+        table.add_row(str(j["job_id"]), f"{j['started']:%Y-%m-%d %H:%M}", j["status"], str(j["sources_ok"]),
+                      str(j["sources_failed"]), str(j["sources_skipped"]), j["error"] or "")
     out.print(table)
 
 

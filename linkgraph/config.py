@@ -1,0 +1,428 @@
+"""The operator's TOML configuration: where the store is, which sources to harvest, how often.
+
+Read with :mod:`tomllib`; every error names the file, the line and the key
+(``linkgraph.toml:12: sources.kyoto.kind: ...``). Edited by ``linkgraph sources add|remove``
+*textually*: a new ``[sources.NAME]`` block is appended, a removed one is cut out, so the
+operator's comments and layout survive (a tiny emitter writes the values).
+
+Secrets (a Crossref Plus token, the Neo4j password) may be written literally or, better, named
+by environment variable (``token_env = "CROSSREF_PLUS_TOKEN"``). Their values are collected in
+:attr:`Config.secrets` so that logs and errors can redact them; no message built here ever
+echoes a secret's value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from linkgraph.errors import UsageError
+
+ENV_CONFIG = "LINKGRAPH_CONFIG"
+KINDS = ("oai", "crossref", "datacite", "jalc", "jstage-data")
+SECRET_KEYS = frozenset({"token", "password"})
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+# key -> (types, help); common to every source
+_COMMON: dict[str, tuple[tuple[type, ...], str]] = {
+    "kind": ((str,), "oai | crossref | datacite | jalc | jstage-data"),
+    "base_url": ((str,), "endpoint base URL"),
+    "contact": ((str,), "contact e-mail sent in the User-Agent"),
+    "every": ((str,), "schedule hint: harvest when the last success is this old (30m, 6h, 1d, 1w)"),
+    "rate": ((int, float), "at most this many requests per second"),
+    "concurrency": ((int,), "requests in flight at once"),
+    "timeout": ((int, float), "seconds to wait for a connection or a read"),
+    "retries": ((int,), "further attempts after a failed request"),
+    "enabled": ((bool,), "false: never due"),
+    "note": ((str,), "free text"),
+}
+_PER_KIND: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
+    "oai": {"metadata_format": ((str,), "metadataPrefix"), "set": ((str,), "setSpec"),
+            "windows": ((int,), "date windows harvested concurrently")},
+    "jstage-data": {"portal": ((int,), "figshare portal number (set portal_N)"), "set": ((str,), "setSpec"),
+                    "metadata_format": ((str,), "metadataPrefix (default oai_datacite)")},
+    "crossref": {"prefix": ((str,), "DOI prefix"), "member": ((str, int), "Crossref member id"),
+                 "type": ((str,), "Crossref work type"), "mailto": ((str,), "polite-pool e-mail"),
+                 "rows": ((int,), "works per page"), "token": ((str,), "Crossref Plus token (secret)"),
+                 "token_env": ((str,), "environment variable holding the Crossref Plus token")},
+    "datacite": {"client": ((str,), "DataCite repository id"), "provider": ((str,), "DataCite member id"),
+                 "prefix": ((str,), "DOI prefix"), "page_size": ((int,), "DOIs per page")},
+    "jalc": {"prefix": ((str,), "JaLC DOI prefix"), "rows": ((int,), "DOIs per list page")},
+}
+# exactly one of these per kind (None: no such rule)
+_ONE_OF: dict[str, tuple[str, ...]] = {
+    "oai": ("metadata_format",), "jstage-data": ("portal", "set"), "crossref": ("prefix", "member"),
+    "datacite": ("client", "provider", "prefix"), "jalc": ("prefix",),
+}
+_DEFAULT_URLS = {
+    "crossref": "https://api.crossref.org", "datacite": "https://api.datacite.org",
+    "jalc": "https://api.japanlinkcenter.org", "jstage-data": "https://api.figshare.com/v2/oai",
+}
+_SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
+    "linkgraph": {"db": ((str,), "DuckDB file"), "contact": ((str,), "default contact e-mail"),
+                  "lock_wait": ((int, float), "seconds a run waits for another to finish"),
+                  "snapshot": ((bool,), "publish a read snapshot after each stage"),
+                  "audit": ((bool,), "run the audits after crosswalking")},
+    "retention": {"keep_runs": ((int,), "harvest runs kept per source"),
+                  "keep_days": ((int,), "days of run history kept")},
+    "neo4j": {"uri": ((str,), "bolt URI"), "user": ((str,), "user name"),
+              "password": ((str,), "password (secret)"),
+              "password_env": ((str,), "environment variable holding the password")},
+}
+
+
+def default_config_path() -> Path:
+    """``$LINKGRAPH_CONFIG``, else ``$XDG_CONFIG_HOME/linkgraph/linkgraph.toml``."""
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(Path.home(), ".config")
+    return Path(base) / "linkgraph" / "linkgraph.toml"
+
+
+class ConfigError(UsageError):
+    """A configuration problem, located: ``file:line: key: message`` (exit status 2)."""
+
+    def __init__(self, path: Path | str, line: int | None, key: str | None, message: str):
+        self.path, self.line, self.key, self.detail = str(path), line, key, message
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``6h``, ``1d``, ``1w``, ``1d12h`` -> timedelta; ValueError otherwise."""
+    compact = text.strip().lower()
+    parts = _DURATION.findall(compact)
+    if not parts or _DURATION.sub("", compact).strip():
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 6h, 1d, 1w)")
+    seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive: {text!r}")
+    return timedelta(seconds=seconds)
+
+
+@dataclass(slots=True)
+class SourceConfig:
+    """One ``[sources.NAME]`` table, validated. ``options`` holds the kind-specific keys."""
+
+    name: str
+    kind: str
+    base_url: str
+    options: dict[str, Any]
+    every: timedelta | None = None
+    rate: float | None = None
+    concurrency: int | None = None
+    timeout: float = 60.0
+    retries: int = 5
+    contact: str | None = None
+    enabled: bool = True
+    secret: str | None = field(default=None, repr=False)  # resolved token, never printed
+
+    def describe(self) -> dict[str, Any]:
+        """What ``sources list`` shows: no secret values, only where they come from."""
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "base_url": self.base_url}
+        for k, v in self.options.items():
+            out[k] = "***" if k in SECRET_KEYS else v
+        out["every"] = format_duration(self.every) if self.every else None
+        out.update(rate=self.rate, concurrency=self.concurrency, enabled=self.enabled)
+        return out
+
+
+@dataclass(slots=True)
+class Config:
+    path: Path | None
+    sources: dict[str, SourceConfig]
+    db: Path | None = None
+    contact: str | None = None
+    lock_wait: float = 0.0
+    snapshot: bool = True
+    audit: bool = True
+    keep_runs: int | None = None
+    keep_days: int | None = None
+    neo4j: dict[str, Any] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list, repr=False)
+
+
+def format_duration(value: timedelta) -> str:
+    s = int(value.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if s % size == 0:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+# -- locating keys ----------------------------------------------------------------------
+
+
+def _split_dotted(text: str) -> tuple[str, ...]:
+    parts, cur, quote = [], "", ""
+    for ch in text.strip():
+        if quote:
+            if ch == quote:
+                quote = ""
+            else:
+                cur += ch
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ".":
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur.strip())
+    return tuple(parts)
+
+
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_KEYLINE = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+
+def locate_keys(text: str) -> dict[tuple[str, ...], int]:
+    """``(table..., key)`` -> 1-based line, for tables and ``key = value`` lines."""
+    where: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for no, line in enumerate(text.splitlines(), 1):
+        m = _HEADER.match(line)
+        if m:
+            table = _split_dotted(m.group(1))
+            where.setdefault(table, no)
+            continue
+        k = _KEYLINE.match(line)
+        if k:
+            where.setdefault((*table, k.group(1).strip("\"'")), no)
+    return where
+
+
+class _Checker:
+    def __init__(self, path: Path | str, text: str):
+        self.path = path
+        self.lines = locate_keys(text)
+
+    def fail(self, keys: tuple[str, ...], message: str) -> ConfigError:
+        line = None
+        for n in range(len(keys), 0, -1):  # the key's line, else its table's
+            line = self.lines.get(keys[:n])
+            if line:
+                break
+        return ConfigError(self.path, line, ".".join(keys), message)
+
+    def typed(self, table: dict[str, Any], keys: tuple[str, ...],
+              spec: dict[str, tuple[tuple[type, ...], str]]) -> None:
+        for key, value in table.items():
+            if key not in spec:
+                allowed = ", ".join(sorted(spec))
+                raise self.fail((*keys, key), f"unknown key (allowed here: {allowed})")
+            types = spec[key][0]
+            if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+                shown = "a secret value" if key in SECRET_KEYS else f"{type(value).__name__}"
+                names = " or ".join("integer" if t is int else "number" if t is float else
+                                    "string" if t is str else "boolean" for t in types)
+                raise self.fail((*keys, key), f"expected {names}, got {shown}")
+
+
+def parse_config(text: str, path: Path | str = "<config>", *, env: dict[str, str] | None = None) -> Config:
+    """Validate ``text``; raises :class:`ConfigError` at the first problem."""
+    environ = os.environ if env is None else env
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line = int(m.group(1)) if m else None
+        raise ConfigError(path, line, None, f"not valid TOML: {exc}") from None
+    chk = _Checker(path, text)
+    for top, value in doc.items():
+        if top != "sources" and top not in _SECTIONS:
+            raise chk.fail((top,), f"unknown section (expected sources, {', '.join(_SECTIONS)})")
+        if not isinstance(value, dict):
+            raise chk.fail((top,), "expected a table")
+        if top in _SECTIONS:
+            chk.typed(value, (top,), _SECTIONS[top])
+    general = doc.get("linkgraph", {})
+    cfg = Config(path=Path(path) if path != "<config>" else None, sources={})
+    cfg.db = Path(general["db"]).expanduser() if "db" in general else None
+    cfg.contact = general.get("contact")
+    cfg.lock_wait = float(general.get("lock_wait", 0.0))
+    if cfg.lock_wait < 0:
+        raise chk.fail(("linkgraph", "lock_wait"), "must be 0 or more")
+    cfg.snapshot = bool(general.get("snapshot", True))
+    cfg.audit = bool(general.get("audit", True))
+    retention = doc.get("retention", {})
+    for key in ("keep_runs", "keep_days"):
+        if key in retention and retention[key] < 1:
+            raise chk.fail(("retention", key), "must be at least 1")
+    cfg.keep_runs, cfg.keep_days = retention.get("keep_runs"), retention.get("keep_days")
+    neo = dict(doc.get("neo4j", {}))
+    password = _secret(chk, neo, ("neo4j",), "password", environ)
+    if password:
+        cfg.secrets.append(password)
+    neo.pop("password", None)
+    cfg.neo4j = neo
+    for name, table in doc.get("sources", {}).items():
+        src = _source(chk, name, table, environ, cfg.contact)
+        cfg.sources[name] = src
+        if src.secret:
+            cfg.secrets.append(src.secret)
+    # env secrets the tools read themselves are never printed either
+    for var in ("NEO4J_PASSWORD", "CROSSREF_PLUS_TOKEN", "LINKGRAPH_CROSSREF_TOKEN"):
+        if environ.get(var):
+            cfg.secrets.append(environ[var])
+    return cfg
+
+
+def _secret(chk: _Checker, table: dict[str, Any], keys: tuple[str, ...], name: str,
+            environ: Any) -> str | None:
+    literal, var = table.get(name), table.get(f"{name}_env")
+    if literal is not None and var is not None:
+        raise chk.fail((*keys, f"{name}_env"), f"give {name} or {name}_env, not both")
+    if var is not None:
+        value = environ.get(var)
+        if not value:
+            raise chk.fail((*keys, f"{name}_env"), f"environment variable {var} is not set")
+        return str(value)
+    return str(literal) if literal else None
+
+
+def _source(chk: _Checker, name: str, table: Any, environ: Any, contact: str | None) -> SourceConfig:
+    keys = ("sources", name)
+    if not _NAME.match(name):
+        raise chk.fail(keys, "source names are letters, digits and . _ : - (at most 100)")
+    if not isinstance(table, dict):
+        raise chk.fail(keys, "expected a table")
+    kind = table.get("kind")
+    if kind is None:
+        raise chk.fail(keys, f"missing key 'kind' ({' | '.join(KINDS)})")
+    if kind not in KINDS:
+        raise chk.fail((*keys, "kind"), f"unknown kind {kind!r} (expected {' | '.join(KINDS)})")
+    chk.typed(table, keys, {**_COMMON, **_PER_KIND[kind]})
+    base_url = table.get("base_url") or _DEFAULT_URLS.get(kind)
+    if not base_url:
+        raise chk.fail(keys, "missing key 'base_url'")
+    if not re.match(r"^https?://[^\s/]+", base_url):
+        raise chk.fail((*keys, "base_url"), f"not an http(s) URL: {base_url!r}")
+    given = [k for k in _ONE_OF[kind] if k in table]
+    if len(given) != 1:
+        want = " or ".join(_ONE_OF[kind])
+        what = "missing" if not given else "give only one of"
+        raise chk.fail(keys if not given else (*keys, given[1]), f"{what} {want} for kind {kind}")
+    if kind in ("crossref", "datacite", "jalc") and "prefix" in table:
+        if not re.match(r"^10\.\d{4,9}$", table["prefix"]):
+            raise chk.fail((*keys, "prefix"), f"not a DOI prefix: {table['prefix']!r} (expected 10.NNNN)")
+    every = None
+    if "every" in table:
+        try:
+            every = parse_duration(table["every"])
+        except ValueError as exc:
+            raise chk.fail((*keys, "every"), str(exc)) from None
+    for key, low in (("rate", 0.0), ("timeout", 0.0)):
+        if key in table and table[key] <= low:
+            raise chk.fail((*keys, key), "must be positive")
+    for key, low in (("concurrency", 1), ("retries", 0), ("windows", 1), ("rows", 1), ("page_size", 1)):
+        if key in table and not low <= table[key] <= 1000:
+            raise chk.fail((*keys, key), f"must be between {low} and 1000")
+    secret = _secret(chk, table, keys, "token", environ) if kind == "crossref" else None
+    skip = set(_COMMON) | {"token", "token_env"}
+    options = {k: v for k, v in table.items() if k not in skip}
+    if "token_env" in table:
+        options["token_env"] = table["token_env"]
+    elif "token" in table:
+        options["token"] = "***"
+    return SourceConfig(
+        name=name, kind=kind, base_url=base_url.rstrip("/"), options=options, every=every,
+        rate=float(table["rate"]) if "rate" in table else None, concurrency=table.get("concurrency"),
+        timeout=float(table.get("timeout", 60.0)), retries=int(table.get("retries", 5)),
+        contact=table.get("contact") or contact, enabled=bool(table.get("enabled", True)), secret=secret,
+    )
+
+
+def load_config(path: Path | None = None, *, env: dict[str, str] | None = None) -> Config:
+    """Read and validate the config file (``path`` or the default location)."""
+    target = path or default_config_path()
+    try:
+        raw = target.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(target, None, None, "no such file (create it with `linkgraph sources add`, "
+                          "or pass --config / set $LINKGRAPH_CONFIG)") from None
+    except OSError as exc:
+        raise ConfigError(target, None, None, f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(target, line, None, "not UTF-8 text (TOML files must be UTF-8)") from None
+    return parse_config(text, target, env=env)
+
+
+# -- editing ------------------------------------------------------------------------------
+
+
+def toml_key(key: str) -> str:
+    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else json.dumps(key, ensure_ascii=False)
+
+
+def toml_value(value: Any) -> str:
+    """A TOML literal for str, bool, int, float or a list of them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise UsageError(f"cannot write {value!r} to TOML")
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON escapes are valid TOML basic strings
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise UsageError(f"cannot write a {type(value).__name__} to TOML")
+
+
+def source_block(name: str, values: dict[str, Any]) -> str:
+    lines = [f"[sources.{toml_key(name)}]"]
+    lines += [f"{toml_key(k)} = {toml_value(v)}" for k, v in values.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def add_source(path: Path, name: str, values: dict[str, Any]) -> Config:
+    """Append ``[sources.NAME]``; the whole file is validated before it is written."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if text and name in parse_config(text, path).sources:
+        raise UsageError(f"source {name!r} is already in {path} (remove it first)")
+    sep = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
+    new = text + sep + source_block(name, values)
+    cfg = parse_config(new, path)
+    _write_atomic(path, new)
+    return cfg
+
+
+def remove_source(path: Path, name: str) -> Config:
+    """Cut ``[sources.NAME]`` (and its sub-tables) out of the file, keeping everything else."""
+    text = path.read_text(encoding="utf-8")
+    if name not in parse_config(text, path).sources:
+        raise UsageError(f"no source {name!r} in {path}")
+    out, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        m = _HEADER.match(line)
+        if m:
+            table = _split_dotted(m.group(1))
+            skipping = table[:2] == ("sources", name)
+        if not skipping:
+            out.append(line)
+    new = "".join(out)
+    cfg = parse_config(new, path)
+    _write_atomic(path, new)
+    return cfg
