@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-
 from linkgraph.crosswalks.vocab import relation_types
-from linkgraph.errors import UsageError
 from linkgraph.graph.audit import MAX_BLOCK, SAME_CONTENT_THRESHOLD
 from linkgraph.graph.audit import _prepare as prepare_audit_tables
 from linkgraph.queries import load_query, query_names
+
+from linkgraph.errors import UsageError
 
 BACKENDS = ("duckdb", "neo4j")
 
@@ -72,9 +72,8 @@ def _plain(value: Any) -> Any:
 
 def run_neo4j(driver: Any, database: str, name: str) -> QueryResult:
     """Run ``queries/<name>.cypher`` with the official driver (a read transaction)."""
-    from neo4j.exceptions import Neo4jError
-
     from linkgraph.graph.neo4j_load import Neo4jLoadError
+    from neo4j.exceptions import Neo4jError
 
     cypher = load_query(name, "cypher")
     params = _params(cypher)

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-
 from linkgraph.graph.neo4j_model import (
     NODE_PROPS,
     NODES_TABLE,

@@ -24,10 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-from neo4j import Driver, GraphDatabase, ManagedTransaction
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
-
-from linkgraph.errors import LinkgraphError
 from linkgraph.graph.neo4j_model import (
     NODE_PROPS,
     NODES_TABLE,
@@ -41,6 +37,10 @@ from linkgraph.graph.neo4j_model import (
     safe_label,
     safe_rel_type,
 )
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+
+from linkgraph.errors import LinkgraphError
 from linkgraph.store import Store, utcnow
 
 ProgressFn = Callable[[int, int | None], None]

@@ -33,7 +33,6 @@ import re
 from dataclasses import dataclass
 
 import duckdb
-
 from linkgraph.crosswalks.vocab import COARSE_TYPES, relation_types
 from linkgraph.graph.audit import _prepare as prepare_audit_tables
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 FIELD_TYPES = (
-    "int long float double boolean byte short char string point date localtime time "
-    "localdatetime datetime duration".split()
+    ["int", "long", "float", "double", "boolean", "byte", "short", "char", "string", "point", "date", "localtime", "time", "localdatetime", "datetime", "duration"]
 )
 SPECIAL = ("ID", "LABEL", "START_ID", "END_ID", "TYPE", "IGNORE")
 HEADER_FIELD = re.compile(

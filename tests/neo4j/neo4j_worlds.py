@@ -4,12 +4,13 @@ characters), written into a real DuckDB file's works/relations tables."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-
 from linkgraph.crosswalks.pipeline import RELATIONS_SCHEMA, WORKS_SCHEMA, run_crosswalk
+
 from linkgraph.demo import run_demo
 from linkgraph.store import Store
 
@@ -130,7 +131,7 @@ AUDIT_RELATIONS = [
 
 def audit_world(path: Path) -> Path:
     """The tricky world plus one case of each audit the Cypher twins cover, audited."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from linkgraph.graph.audit import run_audit
 
@@ -143,6 +144,6 @@ def audit_world(path: Path) -> Path:
                                pa.Table.from_pylist(AUDIT_RELATIONS, schema=RELATIONS_SCHEMA))
             cur.execute("INSERT INTO unknown_dois VALUES (?, ?, ?, ?, ?)",
                         ["10.55555/gone", "10.55555", None, "prefix-unknown",
-                         datetime(2024, 1, 1, tzinfo=timezone.utc)])
+                         datetime(2024, 1, 1, tzinfo=UTC)])
         run_audit(store)
     return path

@@ -10,9 +10,6 @@ from typing import Any
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
-
-from linkgraph.cli import build_app
 from linkgraph.graph.neo4j_export import (
     ARRAY_DELIMITER,
     NODES_DATA,
@@ -23,10 +20,12 @@ from linkgraph.graph.neo4j_export import (
     export_csv,
 )
 from linkgraph.graph.neo4j_model import NODE_PROPS, NODES_TABLE, REL_PROPS, RELS_TABLE
-from linkgraph.store import Store
-
 from neo4j_importcsv import read_entities
 from neo4j_worlds import JA_TITLE, TRICKY_TITLE, demo_world, tricky_world
+from typer.testing import CliRunner
+
+from linkgraph.cli import build_app
+from linkgraph.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from neo4j import Driver
-from neo4j_importcsv import read_entities
-from neo4j_worlds import audit_world, demo_world, tricky_world
-
 from linkgraph.graph.named_query import run_duckdb, run_neo4j
 from linkgraph.graph.neo4j_export import (
     ARRAY_DELIMITER,
@@ -29,6 +25,10 @@ from linkgraph.graph.neo4j_export import (
 )
 from linkgraph.graph.neo4j_load import Neo4jTarget, connect, load
 from linkgraph.queries import query_names
+from neo4j import Driver
+from neo4j_importcsv import read_entities
+from neo4j_worlds import audit_world, demo_world, tricky_world
+
 from linkgraph.store import Store
 
 pytestmark = [

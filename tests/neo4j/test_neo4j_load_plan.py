@@ -6,12 +6,11 @@ nothing; a change sends only itself; a removed work disappears or becomes Extern
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-
 from linkgraph.graph.neo4j_load import (
     forget_snapshot,
     node_upsert_cypher,
@@ -21,9 +20,9 @@ from linkgraph.graph.neo4j_load import (
     statements,
 )
 from linkgraph.graph.neo4j_model import rel_type, relation_type_of, safe_rel_type
-from linkgraph.store import Store
-
 from neo4j_worlds import TRICKY_TITLE, tricky_world
+
+from linkgraph.store import Store
 
 GID = "test-graph"
 
@@ -113,7 +112,7 @@ def test_removed_work_becomes_external_or_goes(store: World) -> None:
     gone = sorted(r["key"] for k, _, rows in sent if k == "nodes_deleted" for r in rows)
     # the preprint and the unresolved target only it pointed at
     assert gone[0] == "raw:doi:10.ABC/日本語 ,\"x\"" and gone[1] == "rec:repo;x,y:oai:repo:2"
-    (kind, cypher, rows), = [s for s in sent if s[0] == "nodes_written"]
+    (_kind, cypher, rows), = [s for s in sent if s[0] == "nodes_written"]
     assert rows[0]["key"] == "doi:10.99999/art.1" and "SET n:External" in cypher
     assert rows[0]["props"]["title"] is None  # SET n = props drops the old title
 
@@ -138,11 +137,11 @@ def test_query_command_runs_audits_on_duckdb(tmp_path: Path) -> None:
     audit world holds a finding for every audit that has a Cypher twin."""
     import json
 
+    from linkgraph.queries import query_names
     from neo4j_worlds import audit_world
     from typer.testing import CliRunner
 
     from linkgraph.cli import build_app
-    from linkgraph.queries import query_names
 
     db = audit_world(tmp_path / "a.duckdb")
     kinds = set()
