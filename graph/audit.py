@@ -142,7 +142,7 @@ def run_audit(
         result.fixes = apply_fixes(cur, run_id)
         _timed(result, "fix_fragments", t0, progress)
         t0 = time.perf_counter()
-        result.links = snapshot_links(cur, run_id, keep_snapshots)
+        result.links = snapshot_links(cur, run_id)
         _timed(result, "link_snapshot", t0, progress)
         for kind, n in cur.execute(
             "SELECT kind, count(*) FROM findings WHERE run_id = ? GROUP BY kind ORDER BY kind", [run_id]
@@ -153,6 +153,7 @@ def run_audit(
             [run_id, started, utcnow(), families, result.links, result.findings,
              {k: round(v, 4) for k, v in result.timings.items()}],
         )
+        prune_snapshots(cur, keep_snapshots)
     return result
 
 
@@ -163,16 +164,26 @@ def _timed(result: AuditResult, name: str, t0: float, progress: Callable[[str, f
         progress(name, seconds)
 
 
-def snapshot_links(cur: duckdb.DuckDBPyConnection, run_id: int, keep: int) -> int:
-    """Store this run's DOI link set; keep the newest ``keep`` snapshots (at least 2)."""
+def snapshot_links(cur: duckdb.DuckDBPyConnection, run_id: int) -> int:
+    """Store this run's DOI link set (as stated by the subjects' own records)."""
     cur.execute(
         "INSERT INTO link_snapshots SELECT ?, subject_doi, relation_type, target, min(source)"
         " FROM relations WHERE target_scheme = 'doi' AND target IS NOT NULL AND subject_doi IS NOT NULL"
         " AND asserted_by IN ('subject', 'both') GROUP BY subject_doi, relation_type, target",
         [run_id],
     )
-    cur.execute(
-        "DELETE FROM link_snapshots WHERE run_id NOT IN (SELECT DISTINCT run_id FROM link_snapshots"
-        " ORDER BY run_id DESC LIMIT ?)", [max(2, keep)],
-    )
     return int(cur.execute("SELECT count(*) FROM link_snapshots WHERE run_id = ?", [run_id]).fetchall()[0][0])
+
+
+def prune_snapshots(cur: duckdb.DuckDBPyConnection, keep: int) -> None:
+    """Keep the newest ``keep`` (at least 2) snapshots; an older run's ``links`` becomes NULL.
+
+    ``audit_runs.links IS NOT NULL`` marks the runs whose snapshot is kept (an empty link set
+    is a snapshot too)."""
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE audit_kept AS SELECT run_id FROM audit_runs WHERE links IS NOT NULL"
+        " ORDER BY run_id DESC LIMIT ?", [max(2, keep)],
+    )
+    cur.execute("UPDATE audit_runs SET links = NULL WHERE links IS NOT NULL"
+                " AND run_id NOT IN (SELECT run_id FROM audit_kept)")
+    cur.execute("DELETE FROM link_snapshots WHERE run_id NOT IN (SELECT run_id FROM audit_kept)")

@@ -60,7 +60,8 @@ class LinkChange:
 
 
 def snapshot_runs(store: Store) -> list[int]:
-    return [int(r[0]) for r in store.query("SELECT DISTINCT run_id FROM link_snapshots ORDER BY 1")]
+    """Audit runs whose link snapshot is kept, oldest first."""
+    return [int(r[0]) for r in store.query("SELECT run_id FROM audit_runs WHERE links IS NOT NULL ORDER BY 1")]
 
 
 def link_changes(store: Store, *, old: int | None = None, new: int | None = None,
