@@ -20,10 +20,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-
-from linkgraph.errors import UsageError
 from linkgraph.graph.audit import _prepare as prepare_audit_tables
 from linkgraph.queries import load_query
+
+from linkgraph.errors import UsageError
 from linkgraph.store import Store
 
 LEVELS = ("prefix", "member", "journal")

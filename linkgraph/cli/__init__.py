@@ -45,6 +45,7 @@ def build_app() -> typer.Typer:
     __import__("linkgraph.cli.neo4j_cmds", fromlist=["register"]).register(app)
     __import__("linkgraph.cli.audit_cmds", fromlist=["register"]).register(app)
     __import__("linkgraph.cli.run_cmds", fromlist=["register"]).register(app)
+    __import__("linkgraph.cli.report_cmds", fromlist=["register"]).register(app)
     return app
 
 

@@ -1,0 +1,82 @@
+"""``linkgraph report`` (self-contained HTML scorecard and fix list) and ``linkgraph export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, print_json
+from linkgraph.store import default_db_path, open_for_reading
+
+PrefixOption = Annotated[
+    str | None,
+    typer.Option("--prefix", help="Only this DOI prefix (e.g. 10.11501): its scorecard groups and the findings "
+                 "whose subject or object carries it."),
+]
+
+
+def report(
+    db: DbOption = None,
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write (one file, no external resources).")] = Path(
+        "report.html"),
+    prefix: PrefixOption = None,
+    max_findings: Annotated[
+        int, typer.Option("--max-findings", min=0, help="Findings listed per kind (0: all); the rest via `export`.")
+    ] = 200,
+    json_out: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write the linkage scorecard, charts and findings with their fixes as one HTML file."""
+    from linkgraph.graph.html_report import write_report
+
+    with open_for_reading(db if db is not None else default_db_path()) as store:
+        data = write_report(store, out, prefix=prefix, max_findings=max_findings)
+    if json_out:
+        print_json({"out": str(out), "run_id": data.card.run_id, "prev_run_id": data.card.prev_run_id,
+                    "scorecard_rows": len(data.card.rows), "findings": len(data.findings), "by_kind": data.counts})
+    elif not quiet:
+        console.print(f"wrote {out} ({len(data.card.rows)} scorecard rows, {len(data.findings)} findings"
+                      f"{', audit run ' + str(data.card.run_id) if data.card.run_id else ', no audit run yet'})")
+
+
+def export(
+    db: DbOption = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write <table>.<format> files into.")] = Path(
+        "linkgraph-export"),
+    tables: Annotated[
+        list[str] | None,
+        typer.Option("--table", help="findings, scorecard or works_by_type (repeat; default: all three)."),
+    ] = None,
+    formats: Annotated[
+        list[str] | None, typer.Option("--format", help="csv, json or parquet (repeat; default: all three).")
+    ] = None,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV for Excel: UTF-8 with byte-order mark (Japanese text opens "
+                           "correctly) and formula-like cells prefixed with '.")
+    ] = False,
+    prefix: PrefixOption = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help="Only these finding kinds or audit families (repeat).")
+    ] = None,
+    json_out: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Export findings and the linkage scorecard as CSV, JSON and Parquet."""
+    from linkgraph.export import FORMATS, TABLES
+    from linkgraph.export import export as run_export
+
+    with open_for_reading(db if db is not None else default_db_path()) as store:
+        written = run_export(store, out_dir, tables=tuple(tables or TABLES), formats=tuple(formats or FORMATS),
+                             excel=excel, prefix=prefix, kinds=tuple(kind or ()))
+    if json_out:
+        print_json({k: str(v) for k, v in written.items()})
+    elif not quiet:
+        for name, path in written.items():
+            console.print(f"wrote {name}: {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+    app.command("export")(export)
