@@ -1,0 +1,148 @@
+"""The HTML report as a member opens it: rendered by headless Chromium, offline, with the
+scorecard figures of the database, and without a single network request from the page."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from linkgraph.graph.audit import _prepare as prepare_audit_tables
+from linkgraph.queries import load_query
+from lxml import html as lxml_html
+from PIL import Image
+
+from linkgraph.store import open_for_reading
+
+from .chromium import CHROMIUM, render
+from .conftest import DemoDbs
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium); CI installs it")
+
+WIDTH, HEIGHT = 1280, 2400
+
+
+def query_rows(db: Path, name: str) -> list[dict[str, object]]:
+    """``queries/<name>.sql`` run directly, as `linkgraph query` would, after the audits' preparation."""
+    with open_for_reading(db) as store:
+        cur = store.con.cursor()
+        prepare_audit_tables(cur)
+        res = cur.execute(load_query(name))
+        cols = [d[0] for d in res.description]
+        return [dict(zip(cols, r, strict=True)) for r in res.fetchall()]
+
+
+def ink_and_colours(png: Path) -> tuple[float, int]:
+    """(share of pixels darker than near-white, distinct colours) of a screenshot."""
+    with Image.open(png) as im:
+        rgb = im.convert("RGB")
+        hist = rgb.convert("L").histogram()
+        colours = rgb.getcolors(maxcolors=1 << 24) or []
+        return sum(hist[:240]) / (rgb.width * rgb.height), len(colours)
+
+
+@pytest.fixture(scope="module")
+def rendered(demo_dbs: DemoDbs, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("report")
+    page = out / "report.html"
+    proc = subprocess.run([sys.executable, "-m", "linkgraph", "report", "--db", str(demo_dbs.two_runs),
+                           "--out", str(page)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return page, render(page, out, size=(WIDTH, HEIGHT))
+
+
+def test_screenshot_is_not_blank(rendered) -> None:  # type: ignore[no-untyped-def]
+    _page, result = rendered
+    with Image.open(result.png) as im:
+        assert im.size == (WIDTH, HEIGHT)
+    ink, colours = ink_and_colours(result.png)
+    assert ink > 0.03, f"only {ink:.1%} of the page is not white"
+    assert colours > 40  # text, table borders, the chart palette
+
+
+def test_page_makes_no_network_request(rendered) -> None:  # type: ignore[no-untyped-def]
+    page, result = rendered
+    assert result.requests == [], result.requests
+    text = page.read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in text and "default-src 'none'" in text
+    assert "<script" not in text.lower()
+    fetched = re.findall(r"""(?:src|srcset|data|poster)\s*=\s*["'][^"']*""", text, re.IGNORECASE)
+    assert fetched == []  # nothing embedded by reference
+    hrefs = re.findall(r"""<(\w+)[^>]*\shref\s*=\s*["']([^"']*)""", text, re.IGNORECASE)
+    assert hrefs and all(tag.lower() == "a" and url.startswith("https://doi.org/") for tag, url in hrefs)
+    assert "@import" not in text and "url(" not in text
+
+
+def test_scorecard_figures_match_the_scorecard_query(rendered, demo_dbs: DemoDbs) -> None:  # type: ignore[no-untyped-def]
+    _page, result = rendered
+    doc = lxml_html.fromstring(result.dom)
+    shown = {(tr.get("data-level"), tr.get("data-key")): {td.get("data-metric"): td.get("data-value")
+                                                        for td in tr.xpath("td[@data-metric]")}
+             for tr in doc.xpath("//table[@class='scorecard']//tr[@data-level]")}
+    rows = query_rows(demo_dbs.two_runs, "scorecard")
+    assert len(shown) == len(rows) > 10
+    for row in rows:
+        cells = shown[(row["level"], row["key"])]
+        for metric, value in cells.items():
+            want = "" if row[metric] is None else f"{float(row[metric]):g}"
+            assert value == want, (row["level"], row["key"], metric)
+    prefix_row = doc.xpath("//tr[@data-level='prefix'][@data-key='10.80001']")[0]
+    assert "J-STAGE" not in prefix_row.text_content()
+    reciprocal = prefix_row.xpath("td[@data-metric='pct_links_reciprocal']")[0]
+    assert float(reciprocal.xpath(".//span[@data-trend]")[0].get("data-trend")) > 0  # the deposited fix shows
+    member = doc.xpath("//tr[@data-level='member'][@data-key='須原屋, 茂兵衞']")
+    assert member, "Japanese member names survive into the rendered page"
+
+
+def test_findings_tables_match_the_database(rendered, demo_dbs: DemoDbs) -> None:  # type: ignore[no-untyped-def]
+    _page, result = rendered
+    doc = lxml_html.fromstring(result.dom)
+    with open_for_reading(demo_dbs.two_runs) as store:
+        counts = Counter(dict(store.query("SELECT kind, count(*) FROM findings GROUP BY kind")))
+        fix = store.query("SELECT finding_id, subject_doi, fix_fragment FROM findings WHERE kind = 'missing_reciprocal'"
+                          " AND fix_fragment IS NOT NULL ORDER BY finding_id LIMIT 1")[0]
+    shown = {s.get("data-kind"): int(s.get("data-count")) for s in doc.xpath("//span[@data-kind]")}
+    assert shown == dict(counts)
+    row = doc.xpath(f"//tr[@data-finding='{fix[0]}']")[0]
+    assert row.xpath(f".//a[@href='https://doi.org/{fix[1]}']")
+    assert fix[2] in [pre.text_content() for pre in row.xpath(".//pre")]
+    labels = doc.text_content()
+    assert "Missing reciprocal link" in labels and "相互リンクの欠落" in labels
+    svgs = doc.xpath("//*[local-name()='svg']")
+    assert len(svgs) == 2 and "Coverage by prefix" in svgs[0].text_content()
+
+
+def test_net_log_check_sees_a_request_when_a_page_makes_one(tmp_path: Path) -> None:
+    """Control: the same check does catch a page that fetches something (from 127.0.0.1)."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page = tmp_path / "leaky.html"
+        url = f"http://127.0.0.1:{server.server_address[1]}/chart.png"
+        page.write_text(f'<!DOCTYPE html><html><body><p>leaky</p><img src="{url}"></body></html>', encoding="utf-8")
+        result = render(page, tmp_path, size=(400, 300))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == ["/chart.png"]
+    assert ink_and_colours(result.png)[0] < 0.03  # and the blank check does tell an (almost) empty page
+    assert result.requests == [url]
