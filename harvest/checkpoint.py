@@ -12,10 +12,11 @@ starts from.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from linkgraph.errors import ProtocolError
 from linkgraph.store import RawRecord, Store, utcnow
 
 
@@ -228,6 +229,56 @@ class Checkpoints:
             if window.expected is not None:
                 self.counters.expected += window.expected
                 self.counters.expected_windows += 1
+
+    # -- restarts and reconciliation (shared by the OAI and REST harvesters) ---------------
+    def restart_list(
+        self,
+        w: Window,
+        *,
+        restarts: int,
+        max_restarts: int,
+        fmt: Callable[[str], str | None],
+        url: str | None,
+        why: str,
+        kind: str,
+    ) -> str | None:
+        """Where a list restarts after its token or cursor was refused or looped.
+
+        From the newest datestamp already committed when records have been arriving in
+        datestamp order (nothing before it can be missing); from the window's start
+        otherwise, since restarting later could skip records. The restart is recorded."""
+        if restarts > max_restarts:
+            raise ProtocolError(f"{why}; gave up after {max_restarts} restarts", url=url)
+        if w.ordered and w.last_datestamp:
+            start = fmt(w.last_datestamp)
+            how = f"restarting the list from the newest committed datestamp {start}"
+        else:
+            start = w.from_date
+            how = f"restarting the list from the window start {start or '(beginning)'}"
+            if not w.ordered:
+                how += " (records did not arrive in datestamp order, so a later restart could skip some)"
+        self.problem(kind, f"{why}; {how}", url=url)
+        w.expected = None
+        w.list_records = 0
+        return start
+
+    def reconcile(self, w: Window, *, url: str | None) -> None:
+        """Compare what a finished list delivered with the size the server announced."""
+        if w.expected is None or w.list_records == w.expected:
+            return
+        if w.list_records < w.expected:
+            self.problem(
+                "shortfall",
+                f"window {w.key}: the server announced {w.expected} records but delivered {w.list_records}",
+                url=url,
+            )
+        else:
+            self.problem(
+                "surplus",
+                f"window {w.key}: the server announced {w.expected} records and delivered "
+                f"{w.list_records} (the list changed while it was harvested?)",
+                url=url,
+            )
 
     # -- problems ----------------------------------------------------------------------
     def problem(self, kind: str, detail: str, *, url: str | None = None, record_id: str | None = None) -> None:

@@ -298,24 +298,14 @@ class OAIHarvester:
                 seen_tokens.add(token)
             token = page.token
         self.writer.flush()
-        self._reconcile(w)
+        self.cp.reconcile(w, url=self.base_url)
         self.cp.finish_window(w)
 
     def _restart_point(self, w: Window, restarts: int, url: str | None, why: str) -> str | None:
-        if restarts > self.opts.max_restarts:
-            raise ProtocolError(f"{why}; gave up after {self.opts.max_restarts} restarts", url=url)
-        if w.ordered and w.last_datestamp:
-            start = self._fmt(w.last_datestamp)
-            how = f"restarting the list from the last committed datestamp {start}"
-        else:
-            start = w.from_date
-            how = f"restarting the list from the window start {start or '(beginning)'}"
-            if not w.ordered:
-                how += " (records did not arrive in datestamp order, so a later restart could skip some)"
-        self.cp.problem("token-restart", f"{why}; {how}", url=url)
-        w.expected = None
-        w.list_records = 0
-        return start
+        return self.cp.restart_list(
+            w, restarts=restarts, max_restarts=self.opts.max_restarts, fmt=self._fmt, url=url,
+            why=why, kind="token-restart",
+        )
 
     def _convert(
         self, page: Page, w: Window, newest: datetime | None
@@ -356,24 +346,6 @@ class OAIHarvester:
     def _committed(self, pages: list[PageCommit]) -> None:
         if self.progress is not None:
             self.progress(sum(len(p.records) for p in pages), sum(self._announced.values()) or None)
-
-    def _reconcile(self, w: Window) -> None:
-        if w.expected is None or w.list_records == w.expected:
-            return
-        if w.list_records < w.expected:
-            self.cp.problem(
-                "shortfall",
-                f"window {w.key}: the server announced completeListSize={w.expected} "
-                f"but delivered {w.list_records} records",
-                url=self.base_url,
-            )
-        else:
-            self.cp.problem(
-                "surplus",
-                f"window {w.key}: the server announced completeListSize={w.expected} "
-                f"and delivered {w.list_records} records (it changed while harvesting?)",
-                url=self.base_url,
-            )
 
 
 def _min_mark(marks: list[str | None]) -> str | None:

@@ -230,28 +230,11 @@ class RestHarvester:
             if page.token is None:
                 break
             token = page.token
-        self._reconcile(w)
+        self.cp.reconcile(w, url=self.source.base_url)
         self.cp.finish_window(w)
 
     def _restart_point(self, w: Window, restarts: int, url: str | None, why: str) -> str | None:
-        if restarts > self.opts.max_restarts:
-            raise ProtocolError(f"{why}; gave up after {self.opts.max_restarts} restarts", url=url)
-        if w.ordered and w.last_datestamp:
-            start = self._fmt(w.last_datestamp)
-            how = f"restarting the list from the newest committed update date {start}"
-        else:
-            start = w.from_date
-            how = f"restarting the list from the window start {start or '(beginning)'}"
-        self.cp.problem("cursor-restart", f"{why}; {how}", url=url)
-        w.expected = None
-        w.list_records = 0
-        return start
-
-    def _reconcile(self, w: Window) -> None:
-        if w.expected is None or w.list_records >= w.expected:
-            return
-        self.cp.problem(
-            "shortfall",
-            f"the server announced {w.expected} records but listed {w.list_records}",
-            url=self.source.base_url,
+        return self.cp.restart_list(
+            w, restarts=restarts, max_restarts=self.opts.max_restarts, fmt=self._fmt, url=url,
+            why=why, kind="cursor-restart",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -31,3 +32,25 @@ def stored(db: Path | Store, source: str | None = None) -> dict[str, tuple[datet
     finally:
         if not isinstance(db, Store):
             store.close()
+
+
+def kill_after_requests(proc: "subprocess.Popen[bytes]", log: object, n: int, *, timeout: float = 120) -> bool:
+    """SIGKILL ``proc`` once the server's request log has grown by ``n`` entries.
+
+    Waiting on the server's own count, not on the clock, makes the kill land mid-harvest
+    however loaded the machine is. Returns False when the process ended first."""
+    import signal
+    import time
+
+    start = len(log.snapshot())  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        if len(log.snapshot()) - start >= n:  # type: ignore[attr-defined]
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            return True
+        time.sleep(0.005)
+    proc.kill()
+    raise AssertionError(f"the harvest made fewer than {n} requests in {timeout} s")

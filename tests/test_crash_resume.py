@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from harvest_helpers import served, stored
+from harvest_helpers import kill_after_requests, served, stored
 
 from linkgraph.harvest.replay.corpus import Corpus
 from linkgraph.harvest.replay.server import ReplayServer
@@ -35,11 +33,8 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, seed: int) -> None
         kills = 0
         for _ in range(3):
             proc = start_harvest(server.url, db, *windows)
-            time.sleep(rng.uniform(0.8, 2.5))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.wait(timeout=30)
+            # kill after a random number of requests served: mid-page, mid-commit, anywhere
+            kills += kill_after_requests(proc, server.log, rng.randint(2, 14))
         assert kills >= 1, "the harvest finished before any kill: make the corpus larger"
         final = start_harvest(server.url, db, *windows)
         _, err = final.communicate(timeout=120)

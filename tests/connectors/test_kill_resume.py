@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from harvest_helpers import kill_after_requests
 
 from linkgraph.store import Store
 
@@ -40,11 +40,11 @@ def test_sigkill_then_resume_gives_the_served_set(kind: str, tmp_path: Path) -> 
         kills = 0
         for _ in range(3):
             proc = harvest(kind, server.url_for(mount), db, args)
-            time.sleep(rng.uniform(0.9, 2.2))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.wait(timeout=30)
+            # kill after a random number of requests served (not after a sleep: a loaded
+            # machine would otherwise kill before the first page or after the last)
+            # (a JaLC page commits after its list request and ~20 record fetches)
+            lo, hi = (30, 90) if kind == "jalc" else (4, 25)
+            kills += kill_after_requests(proc, server.log, rng.randint(lo, hi))
         assert kills >= 2, "the harvest finished before the kills: make the corpus larger"
         with Store(db, read_only=True) as store:
             partial = store.query("SELECT count(*) FROM raw_records")[0][0]
