@@ -14,6 +14,7 @@ echoes a secret's value.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -312,9 +313,9 @@ def _source(chk: _Checker, name: str, table: Any, environ: Any, contact: str | N
         want = " or ".join(_ONE_OF[kind])
         what = "missing" if not given else "give only one of"
         raise chk.fail(keys if not given else (*keys, given[1]), f"{what} {want} for kind {kind}")
-    if kind in ("crossref", "datacite", "jalc") and "prefix" in table:
-        if not re.match(r"^10\.\d{4,9}$", table["prefix"]):
-            raise chk.fail((*keys, "prefix"), f"not a DOI prefix: {table['prefix']!r} (expected 10.NNNN)")
+    prefix = table.get("prefix") if kind in ("crossref", "datacite", "jalc") else None
+    if prefix is not None and not re.match(r"^10\.\d{4,9}$", prefix):
+        raise chk.fail((*keys, "prefix"), f"not a DOI prefix: {prefix!r} (expected 10.NNNN)")
     every = None
     if "every" in table:
         try:
@@ -374,7 +375,7 @@ def toml_value(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise UsageError(f"cannot write {value!r} to TOML")
         return repr(value)
     if isinstance(value, str):

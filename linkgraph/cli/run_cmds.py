@@ -11,8 +11,24 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from linkgraph.cli.common import DbOption, JsonOption, MemoryOption, QuietOption, console, out, print_json
-from linkgraph.config import ENV_CONFIG, KINDS, Config, add_source, default_config_path, load_config, remove_source
+from linkgraph.cli.common import (
+    DbOption,
+    JsonOption,
+    MemoryOption,
+    QuietOption,
+    console,
+    out,
+    print_json,
+)
+from linkgraph.config import (
+    ENV_CONFIG,
+    KINDS,
+    Config,
+    add_source,
+    default_config_path,
+    load_config,
+    remove_source,
+)
 from linkgraph.errors import LinkgraphError, UsageError
 from linkgraph.logs import FORMATS, Redactor, RunLog
 from linkgraph.store import ENV_DB, default_db_path
@@ -57,7 +73,7 @@ def run(
     ran; 2 bad config or usage; 3 no failure, but a server delivered fewer records than it
     announced; 75 another run holds the lock (see --wait).
     """
-    from linkgraph.jobs.runner import RunOptions, Runner
+    from linkgraph.jobs.runner import Runner, RunOptions
 
     if log_format not in FORMATS:
         raise UsageError(f"--log-format must be one of {', '.join(FORMATS)}, not {log_format!r}")

@@ -151,7 +151,7 @@ class Runner:
             why = due(store, src, now, force=self.opts.force, named=src.name in named)
             if why is not None:
                 report.sources[src.name] = SourceOutcome("skipped", reason=why)
-                self.log.info("source-skipped", src.name, reason=why)
+                self.log.emit("info", "source-skipped", src.name, reason=why)
             else:
                 report.sources[src.name] = self._harvest(src)
             self._save(report)
@@ -177,7 +177,7 @@ class Runner:
         return self.store
 
     def _harvest(self, src: SourceConfig) -> SourceOutcome:
-        self.log.info("source-start", src.name, kind=src.kind, url=src.base_url)
+        self.log.emit("info", "source-start", src.name, kind=src.kind, url=src.base_url)
         t0 = time.perf_counter()
         try:
             outcome = harvest_source(self._s, src, full=self.opts.full)
@@ -190,7 +190,7 @@ class Runner:
         self._scrub(src.name)
         seconds = round(time.perf_counter() - t0, 3)
         if outcome.status == "failed":
-            self.log.error("source-failed", src.name, error=outcome.error, seconds=seconds)
+            self.log.emit("error", "source-failed", src.name, error=outcome.error, seconds=seconds)
         else:
             level = "warning" if outcome.status == "partial" else "info"
             self.log.emit(level, "source-done", src.name, status=outcome.status, records=outcome.records,

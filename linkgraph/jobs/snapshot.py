@@ -38,7 +38,7 @@ from linkgraph.store import Store, default_db_path
 
 
 def snapshot_path(db: Path) -> Path:
-    stem = db.name[: -len(".duckdb")] if db.name.endswith(".duckdb") else db.name
+    stem = db.name.removesuffix(".duckdb")
     return db.with_name(stem + ".snapshot.duckdb")
 
 

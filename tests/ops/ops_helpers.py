@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from linkgraph.config import source_block
 from linkgraph.harvest.replay.corpus import Corpus
 from linkgraph.harvest.replay.rest_registries import registry_apps
 from linkgraph.harvest.replay.server import ReplayServer
+
+from linkgraph.config import source_block
 
 EXIT_BUSY = 75
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from linkgraph.harvest.replay.corpus import Corpus
 from linkgraph.harvest.replay.oai import OAIApp
 from linkgraph.harvest.replay.rest_registries import registry_apps
@@ -106,7 +105,7 @@ def test_spoiled_pages_are_refused_or_recorded_and_nothing_stored_is_lost(
     finally:
         app.mode = None
     report = json.loads(again.stdout)
-    spoil, expected, words = MODES[mode]
+    _, expected, words = MODES[mode]
     outcome = report["sources"]["repo"]
     assert outcome["status"] == expected, again.stderr
     assert report["sources"]["dc"]["status"] == "ok"

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from linkgraph.harvest.replay.faults import KINDS, FaultPlan
 
 from linkgraph.config import parse_config
-from linkgraph.harvest.replay.faults import KINDS, FaultPlan
-from linkgraph.jobs.runner import RunOptions, Runner, RunReport
+from linkgraph.jobs.runner import Runner, RunOptions, RunReport
 from linkgraph.logs import RunLog
 
 from .ops_helpers import World, config_text, stored_ids

@@ -13,7 +13,15 @@ import duckdb
 
 from linkgraph.store import open_for_reading
 
-from .ops_helpers import EXIT_BUSY, World, json_lines, linkgraph, start_run, stored_ids, write_config
+from .ops_helpers import (
+    EXIT_BUSY,
+    World,
+    json_lines,
+    linkgraph,
+    start_run,
+    stored_ids,
+    write_config,
+)
 
 
 def test_run_harvests_crosswalks_audits_then_skips_what_is_not_due(tmp_path: Path) -> None:
@@ -82,7 +90,7 @@ def test_two_runs_at_once_exactly_one_harvests_and_a_reader_is_never_blocked(tmp
         a = start_run(cfg, db, "--json")
         time.sleep(0.3)
         b = start_run(cfg, db, "--json")
-        out_b, err_b = b.communicate(timeout=60)
+        _, err_b = b.communicate(timeout=60)
         assert b.returncode == EXIT_BUSY
         assert "another linkgraph run holds" in err_b and "--wait" in err_b and "pid" in err_b
         assert json_lines(err_b)[-1]["event"] == "run-refused"
@@ -96,7 +104,7 @@ def test_two_runs_at_once_exactly_one_harvests_and_a_reader_is_never_blocked(tmp
         code = ("from linkgraph.store import open_for_reading\n"
                 f"with open_for_reading({str(db)!r}, long_lived=True) as s:\n"
                 "    print(s.query('SELECT count(*) FROM raw_records')[0][0])\n")
-        reader = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+        reader = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
         assert reader.returncode == 0, reader.stderr
         out_a, err_a = a.communicate(timeout=90)
         assert a.returncode == 0, err_a
