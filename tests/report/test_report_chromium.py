@@ -19,7 +19,7 @@ from PIL import Image
 
 from linkgraph.store import open_for_reading
 
-from .chromium import CHROMIUM, render
+from .chromium import CHROMIUM, Rendered, render
 from .conftest import DemoDbs
 
 pytestmark = pytest.mark.skipif(
@@ -49,7 +49,7 @@ def ink_and_colours(png: Path) -> tuple[float, int]:
 
 
 @pytest.fixture(scope="module")
-def rendered(demo_dbs: DemoDbs, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def rendered(demo_dbs: DemoDbs, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Rendered]:
     out = tmp_path_factory.mktemp("report")
     page = out / "report.html"
     proc = subprocess.run([sys.executable, "-m", "linkgraph", "report", "--db", str(demo_dbs.two_runs),
@@ -58,7 +58,7 @@ def rendered(demo_dbs: DemoDbs, tmp_path_factory: pytest.TempPathFactory):  # ty
     return page, render(page, out, size=(WIDTH, HEIGHT))
 
 
-def test_screenshot_is_not_blank(rendered) -> None:  # type: ignore[no-untyped-def]
+def test_screenshot_is_not_blank(rendered: tuple[Path, Rendered]) -> None:
     _page, result = rendered
     with Image.open(result.png) as im:
         assert im.size == (WIDTH, HEIGHT)
@@ -67,7 +67,7 @@ def test_screenshot_is_not_blank(rendered) -> None:  # type: ignore[no-untyped-d
     assert colours > 40  # text, table borders, the chart palette
 
 
-def test_page_makes_no_network_request(rendered) -> None:  # type: ignore[no-untyped-def]
+def test_page_makes_no_network_request(rendered: tuple[Path, Rendered]) -> None:
     page, result = rendered
     assert result.requests == [], result.requests
     text = page.read_text(encoding="utf-8")
@@ -80,7 +80,7 @@ def test_page_makes_no_network_request(rendered) -> None:  # type: ignore[no-unt
     assert "@import" not in text and "url(" not in text
 
 
-def test_scorecard_figures_match_the_scorecard_query(rendered, demo_dbs: DemoDbs) -> None:  # type: ignore[no-untyped-def]
+def test_scorecard_figures_match_the_scorecard_query(rendered: tuple[Path, Rendered], demo_dbs: DemoDbs) -> None:
     _page, result = rendered
     doc = lxml_html.fromstring(result.dom)
     shown = {(tr.get("data-level"), tr.get("data-key")): {td.get("data-metric"): td.get("data-value")
@@ -101,7 +101,7 @@ def test_scorecard_figures_match_the_scorecard_query(rendered, demo_dbs: DemoDbs
     assert member, "Japanese member names survive into the rendered page"
 
 
-def test_findings_tables_match_the_database(rendered, demo_dbs: DemoDbs) -> None:  # type: ignore[no-untyped-def]
+def test_findings_tables_match_the_database(rendered: tuple[Path, Rendered], demo_dbs: DemoDbs) -> None:
     _page, result = rendered
     doc = lxml_html.fromstring(result.dom)
     with open_for_reading(demo_dbs.two_runs) as store:

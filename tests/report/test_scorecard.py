@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from linkgraph.crosswalks.vocab import relation_types
 from linkgraph.graph.audit import _prepare as prepare_audit_tables
+from linkgraph.graph.html_report import write_report
 from linkgraph.graph.scorecard import METRIC_PARTS, scorecard, trend
 
+from linkgraph.errors import UsageError
 from linkgraph.store import Store, open_for_reading
 
 from .conftest import FIXED_ARTICLE, FIXED_SUBJECT, DemoDbs
@@ -132,10 +137,23 @@ def test_prefix_filter_and_an_unaudited_store(demo_dbs: DemoDbs, tmp_path: Path)
     assert all("10.11501" in r["prefixes"].split(", ") for r in card.rows)
     with Store(tmp_path / "empty.duckdb") as store:
         empty = scorecard(store)
+        write_report(store, tmp_path / "empty.html")
     assert empty.rows == [] and empty.run_id is None
-    with pytest.raises(Exception, match="unknown scorecard level"):
-        scorecard(store_or_none(demo_dbs.demo), level="country")
+    assert "No audit has run yet" in (tmp_path / "empty.html").read_text(encoding="utf-8")
+    with open_for_reading(demo_dbs.demo) as store, pytest.raises(UsageError, match="unknown scorecard level"):
+        scorecard(store, level="country")
 
 
-def store_or_none(db: Path) -> Store:
-    return open_for_reading(db)
+def test_report_command_help_and_output(demo_dbs: DemoDbs, tmp_path: Path) -> None:
+    out = tmp_path / "members" / "10.11501.html"
+    proc = subprocess.run([sys.executable, "-m", "linkgraph", "report", "--db", str(demo_dbs.demo), "--out", str(out),
+                           "--prefix", "10.11501", "--json"], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["out"] == str(out) and summary["run_id"] == 1 and summary["by_kind"]["missing_reciprocal"] == 4  # 2 stated by 10.11501, 2 towards it
+    page = out.read_text(encoding="utf-8")
+    assert "prefix 10.11501" in page and 'data-key="10.5555"' not in page
+    helptext = subprocess.run([sys.executable, "-m", "linkgraph", "report", "--help"], capture_output=True,
+                              text=True, timeout=120, check=False).stdout
+    for option in ("--db", "--out", "--prefix", "--max-findings", "--json"):
+        assert option in helptext
