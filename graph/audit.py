@@ -126,6 +126,11 @@ def run_audit(
         result = AuditResult(run_id, families)
         t0 = time.perf_counter()
         _prepare(cur)
+        # Commit the working tables (TEMP: only this connection sees them) before querying them:
+        # DuckDB plans joins over tables created in the still-open transaction without their
+        # statistics, and the same-content query went from 0.5 s to minutes on 100k works.
+        cur.execute("COMMIT")
+        cur.execute("BEGIN TRANSACTION")
         _timed(result, "prepare", t0, progress)
         for family in families:
             cur.execute("DELETE FROM findings WHERE family = ?", [family])

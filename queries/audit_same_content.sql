@@ -56,6 +56,16 @@ scored AS (
               + CASE WHEN same_year THEN 0.15 WHEN near_year THEN 0.075 ELSE 0.0 END
               + CASE WHEN same_container THEN 0.03 ELSE 0.0 END AS score
     FROM pairs
+),
+kept AS (  -- candidates above the threshold that are neither linked nor siblings (anti-joins)
+    SELECT s.* FROM scored s
+    LEFT JOIN linked l ON l.a = s.a AND l.b = s.b
+    WHERE s.score >= $threshold AND l.a IS NULL
+),
+siblings AS (
+    SELECT DISTINCT k.a, k.b FROM kept k
+    JOIN parent_of p ON p.child = k.a
+    JOIN parent_of q ON q.child = k.b AND q.parent = p.parent
 )
 SELECT
     'same_content' AS kind, CASE WHEN s.score >= 0.95 THEN 'error' ELSE 'warning' END AS severity,
@@ -64,8 +74,6 @@ SELECT
     json_object('title', s.title_a, 'object_title', s.title_b, 'shared_creators', s.shared,
                 'creator_overlap', round(s.creator_overlap, 3), 'years', [s.year_a, s.year_b],
                 'type', s.rtype, 'same_container', coalesce(s.same_container, false))::VARCHAR AS evidence
-FROM scored s
-WHERE s.score >= $threshold
-  AND NOT EXISTS (SELECT 1 FROM linked l WHERE l.a = s.a AND l.b = s.b)
-  AND NOT EXISTS (SELECT 1 FROM parent_of p JOIN parent_of q ON q.parent = p.parent
-                  WHERE p.child = s.a AND q.child = s.b);
+FROM kept s
+LEFT JOIN siblings x ON x.a = s.a AND x.b = s.b
+WHERE x.a IS NULL;
