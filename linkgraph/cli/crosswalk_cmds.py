@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, open_store, print_json
+from linkgraph.cli.common import DbOption, JsonOption, MemoryOption, QuietOption, console, open_store, print_json
 from linkgraph.crosswalks.model import Work
 from linkgraph.crosswalks.oai import is_oai_response, split_records
 from linkgraph.crosswalks.pipeline import run_crosswalk
@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
         batch_size: Annotated[
             int, typer.Option("--batch-size", min=1, help="Raw records per transaction.")
         ] = 2000,
+        memory_limit: MemoryOption = "512MB",
         quiet: QuietOption = False,
         as_json: JsonOption = False,
     ) -> None:
@@ -44,7 +45,8 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             ctx.obj = {"db": db}
             return
-        with open_store(db) as store:
+        # 512MB kept a 1M-record crosswalk under 1 GB peak (bench/bench_crosswalks.py)
+        with open_store(db, memory_limit=memory_limit) as store:
             stats = run_crosswalk(store, rebuild=rebuild, batch_size=batch_size)
         if as_json:
             print_json(dataclasses.asdict(stats))
