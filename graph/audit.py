@@ -20,7 +20,7 @@ import pyarrow as pa
 from linkgraph.crosswalks.vocab import relation_types
 from linkgraph.errors import UsageError
 from linkgraph.graph import networks
-from linkgraph.graph.fixes import apply_fixes
+from linkgraph.graph.fixes import register_fix_vocab, validate_fixes
 from linkgraph.queries import load_query
 from linkgraph.store import Store, utcnow
 
@@ -85,6 +85,7 @@ def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute("CREATE OR REPLACE TEMP TABLE audit_inverse AS SELECT * FROM audit_inverse_arrow")
     finally:
         cur.unregister("audit_inverse_arrow")
+    register_fix_vocab(cur)
     cur.execute(load_query("audit_prepare"))
 
 
@@ -144,7 +145,7 @@ def run_audit(
             result.clusters = networks.duplicate_clusters(cur, run_id)
             _timed(result, "duplicate_clusters", t0, progress)
         t0 = time.perf_counter()
-        result.fixes = apply_fixes(cur, run_id)
+        result.fixes = validate_fixes(cur, run_id)
         _timed(result, "fix_fragments", t0, progress)
         t0 = time.perf_counter()
         result.links = snapshot_links(cur, run_id)
@@ -172,9 +173,8 @@ def _timed(result: AuditResult, name: str, t0: float, progress: Callable[[str, f
 def snapshot_links(cur: duckdb.DuckDBPyConnection, run_id: int) -> int:
     """Store this run's DOI link set (as stated by the subjects' own records)."""
     cur.execute(
-        "INSERT INTO link_snapshots SELECT ?, subject_doi, relation_type, target, min(source)"
-        " FROM relations WHERE target_scheme = 'doi' AND target IS NOT NULL AND subject_doi IS NOT NULL"
-        " AND asserted_by IN ('subject', 'both') GROUP BY subject_doi, relation_type, target",
+        "INSERT INTO link_snapshots SELECT ?, subject_doi, relation_type, target, source"
+        " FROM audit_links WHERE stated",
         [run_id],
     )
     return int(cur.execute("SELECT count(*) FROM link_snapshots WHERE run_id = ?", [run_id]).fetchall()[0][0])

@@ -9,8 +9,9 @@
 Relation names come from the bundled schemas themselves (``graph/schemas``): a DataCite type
 maps onto the Crossref / JPCOAR enumeration value that spells the same word (case aside), so a
 type the target vocabulary lacks (Crossref has no ``Cites``) gets no fragment rather than a
-wrong one. Fragments are built in SQL (set-based: millions of findings cost seconds); each
-distinct fragment shape is then validated in Python (see ``schemas/PROVENANCE.md`` for what is
+wrong one. Fragments are built in SQL with the findings (``queries/audit_enrich.sql``:
+set-based, millions of findings cost seconds); each distinct fragment shape is then validated
+in Python (see ``schemas/PROVENANCE.md`` for what is
 validated against what).
 """
 
@@ -27,7 +28,6 @@ import pyarrow as pa
 from lxml import etree
 
 from linkgraph.crosswalks.vocab import relation_types
-from linkgraph.queries import load_query
 
 XS = "http://www.w3.org/2001/XMLSchema"
 CROSSREF_NS = "http://www.crossref.org/relations.xsd"
@@ -193,16 +193,23 @@ def _check_jalc(fragment: str) -> Validation:
     return Validation(None, "no JaLC schema available; well-formed, read back by the jalc-xml crosswalk")
 
 
-def apply_fixes(cur: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
-    """Fill fix_* columns of this run's findings; returns fragments per format."""
+def register_fix_vocab(cur: duckdb.DuckDBPyConnection) -> None:
+    """TEMP table ``audit_fix_vocab`` for ``audit_enrich.sql``, which writes the fragments."""
     cur.register("audit_fix_vocab_arrow", fix_vocab_table())
     try:
         cur.execute("CREATE OR REPLACE TEMP TABLE audit_fix_vocab AS SELECT * FROM audit_fix_vocab_arrow")
     finally:
         cur.unregister("audit_fix_vocab_arrow")
-    cur.execute(load_query("audit_fixes"), {"run_id": run_id})
+
+
+def validate_fixes(cur: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
+    """Validate this run's fragments; returns fragments per format.
+
+    Fragments of one shape (format, kind, relation type) differ only in the escaped DOI text,
+    so one fragment of each shape is validated and its verdict applied to the shape (the tests
+    validate every fragment of the demo world one by one)."""
     shapes = cur.execute(
-        "SELECT fix_format, kind, relation_type, any_value(fix_fragment), count(*) FROM findings"
+        "SELECT fix_format, kind, relation_type, min(fix_fragment), count(*) FROM findings"
         " WHERE run_id = $run_id AND fix_fragment IS NOT NULL GROUP BY ALL", {"run_id": run_id},
     ).fetchall()
     counts: dict[str, int] = {}

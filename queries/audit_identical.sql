@@ -7,6 +7,6 @@ SELECT
 FROM (
     SELECT least(subject_doi, target) AS a, greatest(subject_doi, target) AS b, subject_doi AS declared_by
     FROM audit_links
-    WHERE relation_type = 'IsIdenticalTo' AND asserted_by IN ('subject', 'both') AND target <> subject_doi
+    WHERE relation_type = 'IsIdenticalTo' AND stated AND target <> subject_doi
 )
 GROUP BY a, b;

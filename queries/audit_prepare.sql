@@ -1,14 +1,16 @@
--- Working tables every audit reads (TEMP: gone when the connection closes).
--- Needs audit_inverse(relation_type, inverse) registered by graph/audit.py from the crosswalk's
--- relation vocabulary (crosswalks/data/relation_types.tsv).
+-- Working tables every audit reads (TEMP: gone when the connection closes). graph/audit.py
+-- registers audit_inverse(relation_type, inverse) from the crosswalk's relation vocabulary
+-- (crosswalks/data/relation_types.tsv) and audit_fix_vocab (graph/fixes.py) first.
 
 -- One row per work_key: for a DOI held by several sources the registry's own record wins
 -- (JaLC/Crossref/DataCite REST), then DataCite XML (figshare), then repository records.
+-- registry: the agency doi.org named for the prefix (ra_cache) before the reader's guess, so
+-- J-STAGE Data DOIs read from figshare's oai_datacite count as JaLC's.
 CREATE OR REPLACE TEMP TABLE audit_works AS
 SELECT * EXCLUDE (rn) FROM (
     SELECT
         w.work_key, w.doi, w.source, w.record_id, w.source_format, w.resource_type, w.version,
-        w.year, w.title, w.titles, w.creators, w.container, w.landing_url,
+        w.year, w.title, w.titles, w.container, w.landing_url,
         split_part(w.doi, '/', 1) AS prefix,
         CASE WHEN w.doi IS NULL THEN 'repository'
              ELSE lower(coalesce(ra.agency, w.registration_agency, 'unknown')) END AS registry,
@@ -18,6 +20,8 @@ SELECT * EXCLUDE (rn) FROM (
              WHEN lower(coalesce(ra.agency, w.registration_agency)) = 'crossref' THEN 'crossref-xml'
         END AS deposit_format,
         r.datestamp AS record_date,
+        list_distinct(list_filter(list_transform(w.creators,
+            lambda c: lower(trim(coalesce(c.family, split_part(c.name, ',', 1))))), lambda f: f <> '')) AS families,
         row_number() OVER (
             PARTITION BY w.work_key
             ORDER BY CASE WHEN w.source_format IN ('jalc-json', 'crossref-json', 'datacite-json') THEN 0
@@ -29,11 +33,30 @@ SELECT * EXCLUDE (rn) FROM (
     LEFT JOIN ra_cache ra ON ra.prefix = split_part(w.doi, '/', 1) AND ra.status = 'ok'
 ) WHERE rn = 1;
 
--- DOI -> DOI links as stated (one row per distinct link and asserting side).
+-- Title keys (letters and digits, lower case) of every title of 12+ characters.
+CREATE OR REPLACE TEMP TABLE audit_tkeys AS
+SELECT DISTINCT work_key, doi, tkey FROM (
+    SELECT work_key, doi, regexp_replace(lower(t.text), '[^\p{L}\p{N}]+', '', 'g') AS tkey
+    FROM (SELECT work_key, doi, unnest(titles) AS t FROM audit_works)
+) WHERE length(tkey) >= 12;
+ALTER TABLE audit_works DROP COLUMN titles;
+
+-- DOI -> DOI links, one row per (subject, type, target). stated: the subject's own record says
+-- so (Crossref shows links other records assert as asserted-by "object"). h hashes the link,
+-- hb the reciprocal it calls for: anti-joins on one BIGINT instead of three strings (a 64-bit
+-- collision could hide one missing reciprocal; at 10M links the odds are about 1 in 10^5).
 CREATE OR REPLACE TEMP TABLE audit_links AS
-SELECT DISTINCT subject_doi, relation_type, target, asserted_by
-FROM relations
-WHERE target_scheme = 'doi' AND target IS NOT NULL AND subject_doi IS NOT NULL;
+SELECT l.subject_doi, l.relation_type, l.target, l.stated, l.source, i.inverse,
+       hash(l.subject_doi, l.relation_type, l.target) AS h,
+       CASE WHEN i.inverse IS NOT NULL THEN hash(l.target, i.inverse, l.subject_doi) END AS hb
+FROM (
+    SELECT subject_doi, relation_type, target, bool_or(asserted_by IN ('subject', 'both')) AS stated,
+           min(source) AS source
+    FROM relations
+    WHERE target_scheme = 'doi' AND target IS NOT NULL AND subject_doi IS NOT NULL
+    GROUP BY subject_doi, relation_type, target
+) l
+LEFT JOIN audit_inverse i ON i.relation_type = l.relation_type;
 
 -- DOIs that no agency knows (filled by `linkgraph harvest targets`).
 CREATE OR REPLACE TEMP TABLE audit_unknown AS

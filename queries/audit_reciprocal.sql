@@ -1,17 +1,8 @@
 -- Missing reciprocal links (DESIGN "Audits" 1, and the one-way version links of 2).
--- A -r-> B stated by A (asserted by A's record), r has an inverse, and B's record states no
--- inverse(r) towards A. B not held: unverifiable (its agency may still state the inverse).
--- Targets no agency knows are left to the dangling-target audit; self-links likewise.
-WITH stated AS (
-    SELECT DISTINCT l.subject_doi, l.relation_type, l.target, i.inverse
-    FROM audit_links l
-    JOIN audit_inverse i ON i.relation_type = l.relation_type
-    WHERE l.asserted_by IN ('subject', 'both')
-      AND l.relation_type <> 'Other'
-      AND l.target <> l.subject_doi
-      AND l.target NOT IN (SELECT doi FROM audit_unknown)
-),
-back AS (SELECT DISTINCT subject_doi, relation_type, target FROM audit_links)
+-- A -r-> B stated by A's record, r has an inverse, and B's record states no inverse(r) towards
+-- A (any record holding B counts, so does a link Crossref shows on B as asserted by A).
+-- B not held: unverifiable (its agency may still state the inverse). Targets no agency knows
+-- are left to the dangling-target audit; self-links likewise; 'Other' has no meaning to invert.
 SELECT
     CASE WHEN h.doi IS NULL THEN 'unverifiable_reciprocal'
          WHEN s.relation_type IN ('IsVersionOf', 'HasVersion', 'IsNewVersionOf', 'IsPreviousVersionOf')
@@ -29,8 +20,8 @@ SELECT
         'expected_back', s.target || ' ' || s.inverse || ' ' || s.subject_doi,
         'target_held', h.doi IS NOT NULL
     )::VARCHAR AS evidence
-FROM stated s
-LEFT JOIN back b
-       ON b.subject_doi = s.target AND b.target = s.subject_doi AND b.relation_type = s.inverse
+FROM audit_links s
+ANTI JOIN audit_links b ON b.h = s.hb
 LEFT JOIN (SELECT DISTINCT doi FROM audit_works WHERE doi IS NOT NULL) h ON h.doi = s.target
-WHERE b.subject_doi IS NULL;
+WHERE s.stated AND s.hb IS NOT NULL AND s.relation_type <> 'Other' AND s.target <> s.subject_doi
+  AND s.target NOT IN (SELECT doi FROM audit_unknown);

@@ -8,13 +8,9 @@
 -- translation, supplement ... is a different thing by declaration; IsIdenticalTo pairs have
 -- their own finding), siblings (parts or versions of one parent), and an author version
 -- (AO/SMUR/AM) beside a version of record.
-WITH tkeys AS (
-    SELECT DISTINCT doi, regexp_replace(lower(t.text), '[^\p{L}\p{N}]+', '', 'g') AS tkey
-    FROM (SELECT doi, unnest(titles) AS t FROM audit_works WHERE doi IS NOT NULL)
-),
+WITH tkeys AS (SELECT DISTINCT doi, tkey FROM audit_tkeys WHERE doi IS NOT NULL),
 blocks AS (
-    SELECT tkey FROM tkeys WHERE length(tkey) >= 12
-    GROUP BY tkey HAVING count(*) BETWEEN 2 AND $max_block
+    SELECT tkey FROM tkeys GROUP BY tkey HAVING count(*) BETWEEN 2 AND $max_block
 ),
 cand AS (
     SELECT DISTINCT a.doi AS a, b.doi AS b
@@ -22,9 +18,7 @@ cand AS (
     JOIN tkeys b ON b.tkey = a.tkey AND b.doi > a.doi
 ),
 info AS (
-    SELECT doi, year, resource_type, version, lower(container) AS container, title,
-           list_distinct(list_filter(list_transform(creators,
-               lambda c: lower(trim(coalesce(c.family, split_part(c.name, ',', 1))))), lambda f: f <> '')) AS families
+    SELECT doi, year, resource_type, version, lower(container) AS container, title, families
     FROM audit_works WHERE doi IS NOT NULL
 ),
 linked AS (

@@ -2,16 +2,8 @@
 -- DOI, and no version link either way (DESIGN "Audits" 2). Titles match on a key (letters and
 -- digits only, lower case, at least 12 characters); creators must share a family name, or
 -- either side names no creator and the years are within one.
-WITH tkeys AS (
-    SELECT work_key, regexp_replace(lower(t.text), '[^\p{L}\p{N}]+', '', 'g') AS tkey
-    FROM (SELECT work_key, unnest(titles) AS t FROM audit_works)
-),
-fam AS (
-    SELECT work_key,
-           list_distinct(list_filter(list_transform(creators,
-               lambda c: lower(trim(coalesce(c.family, split_part(c.name, ',', 1))))), lambda f: f <> '')) AS families
-    FROM audit_works
-),
+WITH tkeys AS (SELECT work_key, tkey FROM audit_tkeys),
+fam AS (SELECT work_key, families FROM audit_works),
 am AS (
     SELECT w.* FROM audit_works w WHERE w.version IN ('AO', 'SMUR', 'AM')
 ),
@@ -23,7 +15,7 @@ vor AS (
 pairs AS (
     SELECT DISTINCT a.work_key AS am_key, v.work_key AS vor_key, ta.tkey
     FROM am a
-    JOIN tkeys ta ON ta.work_key = a.work_key AND length(ta.tkey) >= 12
+    JOIN tkeys ta ON ta.work_key = a.work_key
     JOIN tkeys tv ON tv.tkey = ta.tkey
     JOIN vor v ON v.work_key = tv.work_key AND v.work_key <> a.work_key
 ),
@@ -36,8 +28,10 @@ scored AS (
     JOIN fam fv ON fv.work_key = p.vor_key
     GROUP BY p.am_key, p.vor_key
 ),
-linked AS (
-    SELECT work_key, target FROM relations WHERE target_scheme = 'doi' AND target IS NOT NULL
+linked AS (  -- links either way between the candidates only
+    SELECT r.work_key, r.target FROM relations r
+    WHERE r.target_scheme = 'doi' AND r.target IS NOT NULL
+      AND (r.work_key IN (SELECT am_key FROM scored) OR r.work_key IN (SELECT vor_key FROM scored))
 )
 SELECT
     'version_missing' AS kind, 'warning' AS severity,
