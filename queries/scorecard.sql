@@ -54,13 +54,15 @@ link_facts AS (
            i.inverse IS NOT NULL AND s.relation_type NOT IN ('Other', 'IsRelatedTo') AS has_inverse,
            s.target = s.subject_doi AS self_link,
            h.doi IS NOT NULL AS target_held,
-           s.target IN (SELECT doi FROM audit_unknown) AS target_unknown,
-           EXISTS (SELECT 1 FROM snap b
-                   WHERE b.run = s.run AND b.subject_doi = s.target AND b.target = s.subject_doi
-                     AND b.relation_type = i.inverse) AS reciprocal
+           u.doi IS NOT NULL AS target_unknown,
+           b.subject_doi IS NOT NULL AS reciprocal
     FROM snap s
     LEFT JOIN audit_inverse i ON i.relation_type = s.relation_type
     LEFT JOIN (SELECT DISTINCT doi FROM w) h ON h.doi = s.target
+    LEFT JOIN (SELECT DISTINCT doi FROM audit_unknown) u ON u.doi = s.target
+    LEFT JOIN snap b  -- snap rows are distinct: at most one match
+           ON b.run = s.run AND b.subject_doi = s.target AND b.target = s.subject_doi
+          AND b.relation_type = i.inverse
 ),
 per_doi_links AS (
     SELECT run, subject_doi AS doi,
@@ -74,14 +76,20 @@ per_doi_links AS (
 ),
 per_doi_targets AS (
     SELECT run, subject_doi AS doi, count(DISTINCT target) AS targets,
-           count(DISTINCT target) FILTER (WHERE target NOT IN (SELECT doi FROM audit_unknown)) AS targets_resolving
-    FROM snap GROUP BY ALL
+           count(DISTINCT target) FILTER (WHERE NOT target_unknown) AS targets_resolving
+    FROM link_facts GROUP BY ALL
+),
+link_ends AS (  -- each link from both of its ends
+    SELECT run, subject_doi AS doi, target AS other FROM snap
+    UNION ALL
+    SELECT run, target, subject_doi FROM snap
 ),
 article_links AS (  -- datasets linked with an article, by either side
-    SELECT DISTINCT s.run, d.doi
-    FROM snap s
-    JOIN w d ON d.resource_type = 'dataset' AND d.doi IN (s.subject_doi, s.target)
-    JOIN w a ON a.resource_type = 'article' AND a.doi IN (s.subject_doi, s.target) AND a.doi <> d.doi
+    SELECT DISTINCT e.run, e.doi
+    FROM link_ends e
+    JOIN w d ON d.doi = e.doi AND d.resource_type = 'dataset'
+    JOIN w a ON a.doi = e.other AND a.resource_type = 'article'
+    WHERE e.doi <> e.other
 ),
 dup AS (
     SELECT DISTINCT doi FROM (
