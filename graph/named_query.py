@@ -20,7 +20,7 @@ from linkgraph.graph.audit import MAX_BLOCK, SAME_CONTENT_THRESHOLD
 from linkgraph.graph.audit import _prepare as prepare_audit_tables
 from linkgraph.queries import load_query, query_names
 
-from linkgraph.errors import UsageError
+from linkgraph.errors import LinkgraphError, UsageError
 
 BACKENDS = ("duckdb", "neo4j")
 
@@ -55,9 +55,12 @@ def run_duckdb(con: duckdb.DuckDBPyConnection, name: str) -> QueryResult:
     """Run ``queries/<name>.sql`` on ``con`` (a cursor of its own: audit preparation leaves
     temp tables on it)."""
     sql = load_query(name, "sql")
-    if name.startswith("audit_"):
+    if name.startswith("audit_") or "audit_works" in sql:  # audits and the scorecard
         prepare_audit_tables(con)
-    cur = con.execute(sql.strip().rstrip(";"), _params(sql))
+    try:
+        cur = con.execute(sql.strip().rstrip(";"), _params(sql))
+    except duckdb.Error as exc:
+        raise LinkgraphError(f"query {name!r} failed on DuckDB: {exc}") from exc
     if cur.description is None:
         return QueryResult(name, "duckdb", [], [])
     columns = [d[0] for d in cur.description]
