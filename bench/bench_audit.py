@@ -130,6 +130,7 @@ def generate(db: Path, n: int) -> dict[str, float]:
 def audit(db: Path, threads: int, memory_limit: str) -> None:
     """Run every audit (this process) and print one JSON line of timings and peak RSS."""
     from linkgraph.graph.audit import run_audit
+
     from linkgraph.store import Store
 
     with Store(db) as store:

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
-
 from linkgraph.crosswalks.vocab import relation_types
-from linkgraph.errors import UsageError
 from linkgraph.graph import networks
 from linkgraph.graph.fixes import register_fix_vocab, validate_fixes
 from linkgraph.queries import load_query
+
+from linkgraph.errors import UsageError
 from linkgraph.store import Store, utcnow
 
 #: family -> the audits it runs, in order (query name, or a networkx step).

@@ -25,9 +25,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from lxml import etree
-
 from linkgraph.crosswalks.vocab import relation_types
+from lxml import etree
 
 XS = "http://www.w3.org/2001/XMLSchema"
 CROSSREF_NS = "http://www.crossref.org/relations.xsd"

@@ -14,7 +14,6 @@ import json
 import duckdb
 import networkx as nx
 import pyarrow as pa
-
 from linkgraph.queries import load_query
 
 MAX_PRUNE_PASSES = 50

@@ -25,7 +25,13 @@ from linkgraph.graph.world import (
     World,
     WorldWork,
 )
-from linkgraph.harvest.agency import AgencyCache, AgencyEndpoints, RecordFetcher, candidate_target_dois, fetch_targets
+from linkgraph.harvest.agency import (
+    AgencyCache,
+    AgencyEndpoints,
+    RecordFetcher,
+    candidate_target_dois,
+    fetch_targets,
+)
 from linkgraph.harvest.crossref import CrossrefQuery, CrossrefSource
 from linkgraph.harvest.datacite import DataCiteSource
 from linkgraph.harvest.http import HttpPolicy, Transport
@@ -40,6 +46,7 @@ from linkgraph.harvest.replay.rest_doiorg import DoiOrgApp
 from linkgraph.harvest.replay.rest_jalc import JalcApp
 from linkgraph.harvest.replay.server import App, ReplayServer
 from linkgraph.harvest.rest_harvest import RestHarvester, RestHarvestOptions
+
 from linkgraph.store import Store
 
 ProgressFn = Callable[[int, int | None], None]

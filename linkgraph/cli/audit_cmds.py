@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, open_store, out, print_json
+from linkgraph.cli.common import (
+    DbOption,
+    JsonOption,
+    QuietOption,
+    console,
+    open_store,
+    out,
+    print_json,
+)
 
 audit_app = typer.Typer(
     help="Audit cross-registry links: missing reciprocals, version links, duplicate DOIs, dangling targets.",

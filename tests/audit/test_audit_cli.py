@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
-
 from linkgraph.graph.audit import run_audit
 from linkgraph.graph.world import generate
 from linkgraph.graph.world_formats import oai_datacite
 from linkgraph.graph.world_serve import harvest_world, world_apps
 from linkgraph.harvest.replay.server import ReplayServer
+
 from linkgraph.store import Store
 
 from .conftest import AuditedWorld, datacite_doc, store_records
@@ -107,3 +107,17 @@ def test_diff_needs_two_runs(db_path: Path) -> None:
         run_audit(store)
     proc = linkgraph("audit", "diff", "--db", str(db_path), check=False)
     assert proc.returncode == 2 and "run `linkgraph audit` again" in proc.stderr
+
+
+def test_only_the_newest_snapshots_are_kept(db_path: Path) -> None:
+    store_records(db_path, "dc", "datacite-json", [
+        ("10.80001/a", datacite_doc("10.80001/a", "A dataset", [("IsSupplementTo", "10.80001/b")])),
+        ("10.80001/b", datacite_doc("10.80001/b", "B dataset", []))])
+    with Store(db_path) as store:
+        runs = [run_audit(store, ["targets"], keep_snapshots=2).run_id for _ in range(3)]
+        kept = store.query("SELECT DISTINCT run_id FROM link_snapshots ORDER BY 1")
+    assert kept == [(runs[1],), (runs[2],)]
+    proc = linkgraph("audit", "diff", "--db", str(db_path), "--old", str(runs[0]), check=False)
+    assert proc.returncode == 2 and "no link snapshot for audit run" in proc.stderr
+    doc = json.loads(linkgraph("audit", "diff", "--db", str(db_path), "--json").stdout)
+    assert (doc["old_run"], doc["new_run"], doc["changes"]) == (runs[1], runs[2], [])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lxml import etree
-
 from linkgraph.crosswalks import jalc_xml
 from linkgraph.graph.audit import run_audit
 from linkgraph.graph.fixes import fix_vocab_table, validate_fragment
+from lxml import etree
+
 from linkgraph.store import Store
 
 from .conftest import AuditedWorld, crossref_doc, datacite_doc, store_records

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from linkgraph.graph.audit import run_audit
+
 from linkgraph.store import Store
 
 from .conftest import datacite_doc, store_records
