@@ -7,7 +7,7 @@ from typing import Any
 
 from linkgraph.crosswalks.jsonutil import as_list, dicts, get, parse_json, s
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
-from linkgraph.crosswalks.normalize import normalize_doi, normalize_orcid, normalize_url
+from linkgraph.crosswalks.normalize import normalize_orcid, normalize_url
 from linkgraph.crosswalks.vocab import coarse_type, make_relation
 
 FORMAT = "crossref-json"
@@ -56,12 +56,7 @@ def read_item(item: dict[str, Any]) -> Work:
     work = Work(source_format=FORMAT, registration_agency="crossref")
     problems = work.problems
     raw_doi = s(item.get("DOI"))
-    if raw_doi:
-        work.doi, p = normalize_doi(raw_doi)
-        problems.extend(p)
-        work.add_identifier("doi", work.doi or raw_doi)
-    else:
-        problems.append("no DOI")
+    work.set_doi(raw_doi)
     for t in as_list(item.get("title")):
         if s(t):
             work.titles.append(Title(s(t)))  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ work* about this one (asserted by object; stored as the inverse type)."""
 from __future__ import annotations
 
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
-from linkgraph.crosswalks.normalize import normalize_doi, normalize_orcid, normalize_url, parse_year
+from linkgraph.crosswalks.normalize import normalize_orcid, normalize_url, parse_year
 from linkgraph.crosswalks.vocab import coarse_type, inverse, make_relation
 from linkgraph.crosswalks.xmlutil import (
     Element,
@@ -114,12 +114,7 @@ def read_record(record: Element, query: Element | None) -> Work:
     raw_doi = child_text(doi_data, "doi") if doi_data is not None else None
     if raw_doi is None and query is not None:
         raw_doi = child_text(query, "doi")
-    if raw_doi:
-        work.doi, p = normalize_doi(raw_doi)
-        problems.extend(p)
-        work.add_identifier("doi", work.doi or raw_doi)
-    else:
-        problems.append("no DOI")
+    work.set_doi(raw_doi)
     if doi_data is not None and child_text(doi_data, "resource"):
         work.landing_url, p = normalize_url(child_text(doi_data, "resource"))
         problems.extend(p)

@@ -59,12 +59,7 @@ def read_attributes(a: dict[str, Any], item_id: Any = None) -> Work:
     work = Work(source_format=FORMAT, registration_agency="datacite")
     problems = work.problems
     raw_doi = s(a.get("doi")) or s(item_id)
-    if raw_doi:
-        work.doi, p = normalize_doi(raw_doi)
-        problems.extend(p)
-        work.add_identifier("doi", work.doi or raw_doi)
-    else:
-        problems.append("no DOI")
+    work.set_doi(raw_doi)
     for ident in dicts(a.get("identifiers")) + dicts(a.get("alternateIdentifiers")):
         scheme = canonical_scheme(
             s(ident.get("identifierType")) or s(ident.get("alternateIdentifierType"))

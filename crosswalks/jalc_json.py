@@ -11,7 +11,6 @@ from linkgraph.crosswalks.jsonutil import dicts, get, parse_json, s
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
 from linkgraph.crosswalks.normalize import (
     is_doi_url,
-    normalize_doi,
     normalize_orcid,
     normalize_url,
     parse_year,
@@ -70,12 +69,7 @@ def read_record(d: dict[str, Any]) -> Work:
     work = Work(source_format=FORMAT, registration_agency=ra)
     problems = work.problems
     raw_doi = s(d.get("doi"))
-    if raw_doi:
-        work.doi, p = normalize_doi(raw_doi)
-        problems.extend(p)
-        work.add_identifier("doi", work.doi or raw_doi)
-    else:
-        problems.append("no DOI")
+    work.set_doi(raw_doi)
     url = s(d.get("url"))
     if url and not is_doi_url(url):
         work.landing_url, p = normalize_url(url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from linkgraph.crosswalks.model import Creator, Title, Work
-from linkgraph.crosswalks.normalize import normalize_doi, parse_year
+from linkgraph.crosswalks.normalize import parse_year
 from linkgraph.crosswalks.xmlutil import (
     RDF,
     Element,
@@ -72,12 +72,7 @@ def read_description(d: Element) -> Work:
     work = Work(source_format=FORMAT, registration_agency="jalc")
     problems = work.problems
     raw_doi = child_text(d, "doi") or attr(d, "about")
-    if raw_doi:
-        work.doi, p = normalize_doi(raw_doi)
-        problems.extend(p)
-        work.add_identifier("doi", work.doi or raw_doi)
-    else:
-        problems.append("no DOI")
+    work.set_doi(raw_doi)
     for t in children(d, "title"):
         value = text(t)
         if value:

@@ -4,7 +4,7 @@ per ``<content>``; relations from ``relation_list/related_content[@type][@relati
 from __future__ import annotations
 
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
-from linkgraph.crosswalks.normalize import normalize_doi, normalize_orcid, normalize_url, parse_year
+from linkgraph.crosswalks.normalize import normalize_orcid, normalize_url, parse_year
 from linkgraph.crosswalks.vocab import coarse_type, make_relation
 from linkgraph.crosswalks.xmlutil import (
     Element,
@@ -64,12 +64,7 @@ def read_content(c: Element, classification: str | None) -> Work:
     work = Work(source_format=FORMAT, registration_agency="jalc")
     problems = work.problems
     raw_doi = child_text(c, "doi")
-    if raw_doi:
-        work.doi, p = normalize_doi(raw_doi)
-        problems.extend(p)
-        work.add_identifier("doi", work.doi or raw_doi)
-    else:
-        problems.append("no DOI")
+    work.set_doi(raw_doi)
     url = child_text(c, "url")
     if url:
         work.landing_url, p = normalize_url(url)

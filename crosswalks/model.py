@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from linkgraph.crosswalks.normalize import normalize_target
+from linkgraph.crosswalks.normalize import normalize_doi, normalize_target
 
 CoarseType = Literal[
     "article", "dataset", "preprint", "thesis", "book", "report", "software", "other"
@@ -73,6 +73,15 @@ class Work:
     relations: list[Relation] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     readable: bool = True  # False: the payload could not be read at all (see problems)
+
+    def set_doi(self, raw: str | None) -> None:
+        """Normalise and set the work's own DOI; its problems (and a missing DOI) are recorded."""
+        if not raw:
+            self.problems.append("no DOI")
+            return
+        self.doi, problems = normalize_doi(raw)
+        self.problems.extend(problems)
+        self.add_identifier("doi", self.doi or raw)
 
     def add_identifier(self, scheme: str | None, value: str | None) -> None:
         """Add ``(scheme, value)`` normalised like a relation target; repeats are skipped."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from linkgraph.cli.common import DbOption, QuietOption, console, record_progress
+from linkgraph.cli.common import QuietOption, console, record_progress
 
 
 def demo(
