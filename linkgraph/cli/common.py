@@ -25,8 +25,11 @@ from rich.text import Text
 
 from linkgraph.store import ENV_DB, Store, default_db_path
 
-console = Console(stderr=True)
-out = Console()
+# Piped output (logs, CI, cron mail) gets wide lines instead of rich's 80-column default,
+# so tables do not fold every DOI and source name.
+_PIPED_WIDTH = 160
+console = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPED_WIDTH)
+out = Console(width=None if sys.stdout.isatty() else _PIPED_WIDTH)
 
 DbOption = Annotated[
     Path | None,
