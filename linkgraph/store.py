@@ -234,19 +234,28 @@ class Store:
     # -- transactions ----------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write transaction on a cursor of its own, committed on success."""
+        """A write transaction on a cursor of its own, committed on success.
+
+        Nothing of a failed transaction is kept. A DuckDB failure (out of memory, disk full,
+        a constraint) becomes a :class:`StoreError` naming the file, so the CLI reports it
+        as a message and an exit code rather than a traceback."""
         with self._lock:
             cur = self.con.cursor()
             cur.execute("SET TimeZone = 'UTC'")
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                cur.close()
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # the failed statement already ended the transaction
+                if isinstance(exc, duckdb.Error):
+                    raise StoreError(f"writing {self.path} failed: {exc}") from exc
                 raise
-            cur.execute("COMMIT")
-            cur.close()
+            finally:
+                cur.close()
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
         with self._lock:
@@ -266,10 +275,8 @@ class Store:
             return 0
         table = raw_table(source, run_id, records)
         cur.register("raw_batch", table)
-        try:
-            cur.execute(_UPSERT_RAW)
-        finally:
-            cur.unregister("raw_batch")
+        cur.execute(_UPSERT_RAW)  # on failure the transaction (and the view) are discarded
+        cur.unregister("raw_batch")
         return table.num_rows
 
     @staticmethod
@@ -279,10 +286,8 @@ class Store:
             return
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         cur.register("arrow_batch", table)
-        try:
-            cur.execute(f'INSERT INTO "{table_name}" ({cols}) SELECT {cols} FROM arrow_batch')
-        finally:
-            cur.unregister("arrow_batch")
+        cur.execute(f'INSERT INTO "{table_name}" ({cols}) SELECT {cols} FROM arrow_batch')
+        cur.unregister("arrow_batch")
 
 
 def open_for_reading(path: str | os.PathLike[str] | None = None, *, long_lived: bool = False) -> Store:

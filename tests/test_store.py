@@ -114,3 +114,36 @@ def test_second_writer_process_gets_a_clear_error(db_path: Path) -> None:
     assert "refused" in out.stdout and "cannot open" in out.stdout
     store.close()
     assert duckdb.__version__
+
+
+def test_a_duckdb_failure_is_a_store_error_and_keeps_nothing(db_path: Path) -> None:
+    """Out of memory, disk full, a broken statement: a clear StoreError, nothing half-written."""
+    store = Store(db_path)
+    with store.transaction() as cur:
+        Store.upsert_raw(cur, "src", 1, [rec("a", 1)])
+    with pytest.raises(StoreError, match="writing .* failed"):
+        with store.transaction() as cur:
+            Store.upsert_raw(cur, "src", 2, [rec("b", 1)])
+            cur.execute("INSERT INTO raw_records (source) VALUES ('no record id')")  # NOT NULL
+    assert [r for (r,) in store.query("SELECT record_id FROM raw_records")] == ["a"]
+    with store.transaction() as cur:  # the store is still usable
+        Store.upsert_raw(cur, "src", 3, [rec("c", 1)])
+    assert store.query("SELECT count(*) FROM raw_records")[0][0] == 2
+    store.close()
+
+
+def test_out_of_memory_in_a_harvest_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from linkgraph.harvest.replay.corpus import Corpus
+    from linkgraph.harvest.replay.server import ReplayServer
+
+    with ReplayServer(Corpus.synthetic(3000, seed=1), page_size=100) as server:
+        out = subprocess.run(
+            [sys.executable, "-m", "linkgraph", "harvest", "oai", server.url, "--prefix", "oai_dc",
+             "--db", str(tmp_path / "oom.duckdb"), "--memory-limit", "8MB", "--quiet"],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr and "error:" in out.stderr
