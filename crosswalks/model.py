@@ -81,7 +81,13 @@ class Work:
             return
         self.doi, problems = normalize_doi(raw)
         self.problems.extend(problems)
-        self.add_identifier("doi", self.doi or raw)
+        if self.doi is not None and self.doi.isascii() and "%" not in self.doi:
+            # normalize_doi is the identity on its own ASCII, %-free output: skip the second pass
+            ident = Identifier("doi", self.doi)
+            if ident not in self.identifiers:
+                self.identifiers.append(ident)
+        else:
+            self.add_identifier("doi", self.doi or raw)
 
     def add_identifier(self, scheme: str | None, value: str | None) -> None:
         """Add ``(scheme, value)`` normalised like a relation target; repeats are skipped."""

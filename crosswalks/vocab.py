@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from linkgraph.crosswalks.model import CoarseType, Relation
@@ -61,6 +61,7 @@ def _datacite_keys() -> dict[str, str]:
     return {_key(name): name for name in relation_types()}
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct raw values occur; the mapping is immutable
 def map_relation(vocab: str, raw: str | None) -> RelationMapping:
     """Map a source relation value onto DataCite 4.7. Missing -> ``Other`` (untyped);
     unknown -> ``Other`` (unknown). The caller keeps ``raw`` beside the result."""
@@ -124,12 +125,20 @@ def _resource_table() -> dict[str, dict[str, str]]:
 
 def coarse_type(vocab: str, raw: str | None) -> tuple[CoarseType | None, list[str]]:
     """``(coarse type, problems)``; an unknown raw type gives ``other`` and a problem."""
-    if raw is None or not raw.strip():
+    if raw is None:
         return None, []
+    coarse, problem = _coarse_type(vocab, raw)
+    return coarse, ([problem] if problem else [])
+
+
+@lru_cache(maxsize=4096)  # resource type values repeat across records; the result is immutable
+def _coarse_type(vocab: str, raw: str) -> tuple[CoarseType | None, str | None]:
+    if not raw.strip():
+        return None, None
     hit = _resource_table().get(vocab, {}).get(raw.strip().lower())
     if hit is None:
-        return "other", [f"unknown {vocab} resource type {raw.strip()!r} mapped to other"]
-    return hit, []  # type: ignore[return-value]
+        return "other", f"unknown {vocab} resource type {raw.strip()!r} mapped to other"
+    return hit, None  # type: ignore[return-value]
 
 
 @cache
