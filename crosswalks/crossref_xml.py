@@ -67,6 +67,17 @@ def _find_item(record: Element) -> Element | None:
     return None
 
 
+_AFFILIATION_TAGS = ("{*}affiliation", "{*}institution_name")
+
+
+def _first_children(el: Element) -> dict[str, Element]:
+    """The first direct child per local name, in one pass (cheaper than a lookup per name)."""
+    first: dict[str, Element] = {}
+    for c in el:
+        first.setdefault(local(c.tag), c)
+    return first
+
+
 def _creators(item: Element) -> list[Creator]:
     out: list[Creator] = []
     box = child(item, "contributors")
@@ -75,14 +86,17 @@ def _creators(item: Element) -> list[Creator]:
     for el in box:
         name = local(el.tag)
         if name == "person_name":
-            given, family = child_text(el, "given_name"), child_text(el, "surname")
+            first = _first_children(el)
+            given, family = text(first.get("given_name")), text(first.get("surname"))
             full = ", ".join(p for p in (family, given) if p)
             if not full:
                 continue
-            affs = [a for a in (text(x) for x in descendants(el, "affiliation")) if a]
-            affs += [a for a in (text(x) for x in descendants(el, "institution_name")) if a]
+            # one walk for both (affiliation, then institution_name, each in document order)
+            found = [(local(x.tag), text(x)) for x in el.iter(*_AFFILIATION_TAGS)]
+            affs = [a for n, a in found if a and n == "affiliation"]
+            affs += [a for n, a in found if a and n == "institution_name"]
             out.append(
-                Creator(full, given, family, normalize_orcid(child_text(el, "ORCID")), affs,
+                Creator(full, given, family, normalize_orcid(text(first.get("ORCID"))), affs,
                         attr(el, "language"))
             )
         elif name == "organization" and text(el):

@@ -106,8 +106,9 @@ def attr(el: Element, name: str) -> str | None:
     """Attribute by local name (namespaced or not); stripped, ``None`` when empty."""
     value = el.get(name)
     if value is None:
-        for key, val in el.attrib.items():
-            if local(key) == name:
+        suffix = "}" + name  # a namespaced attribute with this local name
+        for key, val in el.items():
+            if key.endswith(suffix):
                 value = val
                 break
     if value is None:
