@@ -108,18 +108,34 @@ def bench_throughput(size: int) -> None:
     _ = pa  # Arrow is what both paths insert through
 
 
+_CHILD = (
+    "import atexit, sys\n"
+    "def hwm():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM'):\n"
+    "            print('VMHWM', line.split()[1], file=sys.stderr, flush=True)\n"
+    "atexit.register(hwm)\n"
+    "sys.argv = ['linkgraph'] + sys.argv[1:]\n"
+    "from linkgraph.cli import main\n"
+    "main()\n"
+)
+
+
 def peak_rss_mb(url: str, db: Path) -> tuple[float, float]:
-    """Max RSS (MB) and wall time of a CLI harvest in a child process."""
+    """Peak RSS (MB) and wall time of a CLI harvest in a child process.
+
+    The child reports its own VmHWM at exit: ``ru_maxrss`` from wait4 is not usable here,
+    because Linux carries the parent's high-water mark into a forked child."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "linkgraph", "harvest", "oai", url, "--prefix", PREFIX,
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, "harvest", "oai", url, "--prefix", PREFIX,
          "--db", str(db), "--quiet"],
+        capture_output=True, text=True,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f"harvest failed with {proc.returncode}")
-    return usage.ru_maxrss / 1024, time.perf_counter() - t0
+        raise RuntimeError(f"harvest failed with {proc.returncode}: {proc.stderr[-500:]}")
+    kb = next(int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("VMHWM"))
+    return kb / 1024, time.perf_counter() - t0
 
 
 def bench_memory(small: int, large: int) -> None:

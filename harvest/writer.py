@@ -34,8 +34,8 @@ class PageWriter:
         self,
         checkpoints: Checkpoints,
         *,
-        max_pending: int = 32,
-        max_group_records: int = 2000,
+        max_pending: int = 8,
+        max_group_records: int = 1000,
         max_delay: float = 0.5,
         on_commit: Callable[[list[PageCommit]], None] | None = None,
     ):
