@@ -62,6 +62,11 @@ class RunCounters:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def status(self) -> str:
+        """How a run that raised nothing ended: ``partial`` when a list came up short."""
+        return "partial" if any(w.startswith("shortfall") for w in self.warnings) else "ok"
+
+    @property
     def expected_total(self) -> int | None:
         """The announced list size, only when every finished window announced one."""
         if self.windows_done and self.expected_windows == self.windows_done:
@@ -134,6 +139,13 @@ class Checkpoints:
                     self.run_id,
                 ],
             )
+
+    def start_from(self, requested: str | None, *, full: bool) -> str | None:
+        """Where a new run starts: the caller's date, nothing with ``full``, else the mark
+        the last finished run left (unformatted: the harvester formats it)."""
+        if requested:
+            return requested
+        return None if full else self.last_high_water()
 
     def last_high_water(self) -> str | None:
         """Where the next incremental run starts: the newest mark of a run that finished."""

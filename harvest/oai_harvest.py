@@ -190,7 +190,7 @@ class OAIHarvester:
             status, error = "failed", str(first)
             self.cp.finish_run(status, high_water=None, error=error)
         else:
-            status = "partial" if any(w.startswith("shortfall") for w in c.warnings) else "ok"
+            status = c.status
             error = None
             self.cp.finish_run(status, high_water=high_water)
         result = HarvestResult(
@@ -221,12 +221,7 @@ class OAIHarvester:
 
     def _plan_range(self, response_date: str, earliest: str) -> tuple[str | None, str | None, str | None]:
         until = self._fmt(self.opts.until)
-        if self.opts.from_:
-            from_ = self._fmt(self.opts.from_)
-        elif self.opts.full:
-            from_ = None
-        else:
-            from_ = self._fmt(self.cp.last_high_water())
+        from_ = self._fmt(self.cp.start_from(self.opts.from_, full=self.opts.full))
         # The mark for the next run: the server's clock now, unless the caller bounded the run.
         high_water = until or self._fmt(response_date) or None
         return from_, until, high_water

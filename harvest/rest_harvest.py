@@ -154,12 +154,7 @@ class RestHarvester:
             run_id = self.cp.start_run(window.from_date, window.until_date, 1)
         else:
             until = self._fmt(self.opts.until)
-            if self.opts.from_:
-                from_ = self._fmt(self.opts.from_)
-            elif self.opts.full:
-                from_ = None
-            else:
-                from_ = self._fmt(self.cp.last_high_water())
+            from_ = self._fmt(self.cp.start_from(self.opts.from_, full=self.opts.full))
             now = utcnow() if self.source.granularity == DAY else utcnow() - self.opts.lag
             high_water = until or format_mark(now, self.source.granularity)
             window = Window(window_key(from_, until), from_, until, high_water=high_water)
@@ -171,7 +166,7 @@ class RestHarvester:
             self.cp.finish_run("failed", high_water=None, error=str(exc))
             raise
         c = self.cp.counters
-        status = "partial" if any(w.startswith("shortfall") for w in c.warnings) else "ok"
+        status = c.status
         self.cp.finish_run(status, high_water=window.high_water)
         return RestHarvestResult(
             source=self.name,
