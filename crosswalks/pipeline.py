@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkgraph import arrowbuild
 from linkgraph.crosswalks.model import Work
 from linkgraph.crosswalks.registry import UnknownFormatError, read, resolve
 from linkgraph.store import Store, utcnow
@@ -166,10 +167,10 @@ class Batch:
 
     def tables(self) -> dict[str, pa.Table]:
         return {
-            "works": pa.table(self.works, schema=WORKS_SCHEMA),
-            "identifiers": pa.table(self.identifiers, schema=IDENTIFIERS_SCHEMA),
-            "relations": pa.table(self.relations, schema=RELATIONS_SCHEMA),
-            "problems": pa.table(self.problems, schema=PROBLEMS_SCHEMA),
+            "works": arrowbuild.table(self.works, WORKS_SCHEMA),
+            "identifiers": arrowbuild.table(self.identifiers, IDENTIFIERS_SCHEMA),
+            "relations": arrowbuild.table(self.relations, RELATIONS_SCHEMA),
+            "problems": arrowbuild.table(self.problems, PROBLEMS_SCHEMA),
         }
 
 
@@ -199,7 +200,7 @@ def _set_high_water(cur: duckdb.DuckDBPyConnection, value: int) -> None:
 
 def write_batch(cur: duckdb.DuckDBPyConnection, batch: Batch) -> dict[str, int]:
     """Replace the rows of every record in the batch (inside the caller's transaction)."""
-    keys = pa.table(batch.keys, schema=KEYS_SCHEMA)
+    keys = arrowbuild.table(batch.keys, KEYS_SCHEMA)
     cur.register("crosswalk_keys", keys)
     try:
         for table in TABLES:

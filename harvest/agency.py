@@ -20,6 +20,9 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import pyarrow as pa
+
+from linkgraph import arrowbuild
+from linkgraph.errors import TransportError
 from linkgraph.harvest.checkpoint import Checkpoints, Window
 from linkgraph.harvest.crossref import BASE_URL as CROSSREF_URL
 from linkgraph.harvest.crossref import crossref_record, read_json
@@ -29,8 +32,6 @@ from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.jalc import BASE_URL as JALC_URL
 from linkgraph.harvest.jalc import JalcClient, jalc_record
 from linkgraph.harvest.ratelimit import ServerLimits
-
-from linkgraph.errors import TransportError
 from linkgraph.store import RawRecord, Store, utcnow
 
 RA_URL = "https://doi.org/ra"
@@ -38,6 +39,11 @@ RA_BATCH = 20
 SUPPORTED = {"jalc": "jalc", "crossref": "crossref", "datacite": "datacite"}
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _RESOLVER = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:|info:doi/)", re.IGNORECASE)
+_STAMP = pa.timestamp("us", tz="UTC")
+_RA_SCHEMA = pa.schema([("prefix", pa.string()), ("agency", pa.string()), ("status", pa.string()),
+                        ("detail", pa.string()), ("checked_at", _STAMP)])
+_UNKNOWN_SCHEMA = pa.schema([("doi", pa.string()), ("prefix", pa.string()), ("agency", pa.string()),
+                             ("reason", pa.string()), ("checked_at", _STAMP)])
 REGISTRY_FORMATS = ("crossref-json", "datacite-json", "jalc-json")
 
 
@@ -110,14 +116,15 @@ class AgencyCache:
 
     def _save(self, answers: Sequence[RaAnswer]) -> None:
         now = utcnow()
-        table = pa.table(
+        table = arrowbuild.table(
             {
                 "prefix": [a.prefix for a in answers],
                 "agency": [a.agency for a in answers],
                 "status": [a.status for a in answers],
                 "detail": [a.detail for a in answers],
-                "checked_at": pa.array([now] * len(answers), pa.timestamp("us", tz="UTC")),
-            }
+                "checked_at": [now] * len(answers),
+            },
+            _RA_SCHEMA,
         )
         with self.store.transaction() as cur:
             cur.execute("DELETE FROM ra_cache WHERE prefix IN (SELECT unnest(?::VARCHAR[]))",
@@ -226,14 +233,15 @@ def record_unknown(store: Store, rows: Sequence[tuple[str, str | None, str | Non
     if not rows:
         return
     now = utcnow()
-    table = pa.table(
+    table = arrowbuild.table(
         {
             "doi": [r[0] for r in rows],
             "prefix": [r[1] for r in rows],
             "agency": [r[2] for r in rows],
             "reason": [r[3] for r in rows],
-            "checked_at": pa.array([now] * len(rows), pa.timestamp("us", tz="UTC")),
-        }
+            "checked_at": [now] * len(rows),
+        },
+        _UNKNOWN_SCHEMA,
     )
     with store.transaction() as cur:
         cur.execute("DELETE FROM unknown_dois WHERE doi IN (SELECT unnest(?::VARCHAR[]))", [[r[0] for r in rows]])

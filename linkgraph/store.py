@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from linkgraph import arrowbuild
+
 from linkgraph.errors import StoreError, UsageError
 
 ENV_DB = "LINKGRAPH_DB"
@@ -127,7 +129,7 @@ def raw_table(source: str, run_id: int | None, records: Sequence[RawRecord]) -> 
             latest[rec.record_id] = rec
     recs = list(latest.values())
     now = utcnow()
-    return pa.table(
+    return arrowbuild.table(
         {
             "source": [source] * len(recs),
             "record_id": [r.record_id for r in recs],

@@ -30,6 +30,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from linkgraph import arrowbuild
+
 from linkgraph.config import Config, SourceConfig, format_duration
 from linkgraph.errors import LinkgraphError, StoreError, UsageError
 from linkgraph.jobs.connectors import SourceOutcome, harvest_source
@@ -275,12 +277,12 @@ class Runner:
             Store.insert_arrow(cur, "job_log", self._log_table(events))
 
     def _log_table(self, events: list[LogEvent]) -> pa.Table:
-        return pa.table({
+        return arrowbuild.table({
             "job_id": [self.job_id] * len(events), "time": [e.time for e in events],
             "level": [e.level for e in events], "source": [e.source for e in events],
             "event": [e.event for e in events],
             "fields": [self.redact(json.dumps(e.fields, ensure_ascii=False, default=str)) for e in events],
-        }, schema=_LOG_SCHEMA)
+        }, _LOG_SCHEMA)
 
     def _scrub(self, source: str) -> None:
         """Error texts may quote a server's answer; a secret never stays in the store."""
