@@ -131,7 +131,7 @@ def harvest_oai(
     timeout: TimeoutOption = 60.0,
     retries: RetriesOption = 5,
     delay: DelayOption = 0.0,
-    memory_limit: MemoryOption = "128MB",
+    memory_limit: MemoryOption = "64MB",
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
