@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from linkgraph.errors import ProtocolError
+import duckdb
+
+from linkgraph.errors import ProtocolError, StoreError
 from linkgraph.store import RawRecord, Store, utcnow
 
 
@@ -82,6 +84,9 @@ class Checkpoints:
         self.source = source
         self.run_id: int | None = None
         self.counters = RunCounters()
+        # Pages go in with a plain INSERT until a key turns out to be stored already (a
+        # re-harvest, a resumed window, overlapping windows); then with the upsert for good.
+        self._new_only = True
 
     # -- sources -----------------------------------------------------------------------
     def register_source(self, kind: str, base_url: str, params: dict[str, Any]) -> None:
@@ -200,11 +205,22 @@ class Checkpoints:
         if not pages:
             return
         records = [r for p in pages for r in p.records]
+        if self._new_only:
+            try:
+                self._write_pages(pages, records, new_only=True)
+                return
+            except StoreError as exc:
+                if not isinstance(exc.__cause__, duckdb.ConstraintException):
+                    raise
+                self._new_only = False  # some keys are stored already: upsert from now on
+        self._write_pages(pages, records, new_only=False)
+
+    def _write_pages(self, pages: Sequence[PageCommit], records: list[RawRecord], *, new_only: bool) -> None:
         deleted = sum(1 for r in records if r.deleted)
         last: dict[str, Window] = {p.window.key: p.window for p in pages}
         now = utcnow()
         with self.store.transaction() as cur:
-            Store.upsert_raw(cur, self.source, self.run_id, records)
+            Store.upsert_raw(cur, self.source, self.run_id, records, new_only=new_only)
             for w in last.values():
                 cur.execute(
                     "UPDATE harvest_state SET run_id = ?, token = ?, last_datestamp = ?, ordered = ?,"

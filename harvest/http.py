@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -34,6 +34,7 @@ from linkgraph.errors import HarvestError, ProtocolError, TransportError
 T = TypeVar("T")
 
 DEFAULT_CONTACT = "linkgraph-operator@example.invalid"
+_NOTHING = object()  # consume() has not returned
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -148,16 +149,19 @@ class Transport:
     def fetch(
         self,
         url: str,
-        consume: Callable[[httpx.Response], T],
+        consume: Callable[[httpx.Response], Any],
         *,
         params: Mapping[str, str] | None = None,
         method: str = "GET",
+        finish: Callable[[Any], T] | None = None,
     ) -> T:
         """Request ``url`` and hand the streaming response to ``consume``, with retries.
 
         ``consume`` reads the body (``response.iter_bytes()``) and returns the parsed result;
         raising :class:`RetryableError` makes the request count as failed and retried.
-        Statuses other than 2xx never reach ``consume``.
+        Statuses other than 2xx never reach ``consume``. ``finish``, when given, is applied to
+        what ``consume`` returned after the connection slot is given back (so another request
+        may start while it runs); its :class:`RetryableError` is retried the same way.
         """
         last: str = "no attempt made"
         last_status: int | None = None
@@ -167,6 +171,7 @@ class Transport:
                 self.retried += 1
             self.pacer.wait()
             wait: float | None = None
+            body: Any = _NOTHING
             with self._slots:
                 self.requests += 1
                 try:
@@ -176,23 +181,29 @@ class Transport:
                             self.on_response(resp)
                         status = resp.status_code
                         if 200 <= status < 300:
-                            return consume(resp)
-                        last_status = status
-                        resp.read()
-                        if status not in RETRY_STATUSES:
-                            raise TransportError(
-                                _describe(resp), url=request_url, status=status
-                            )
-                        last = _describe(resp)
-                        wait = parse_retry_after(resp.headers.get("Retry-After"))
-                        if wait is not None:
-                            wait = min(wait, self.policy.retry_after_cap)
-                            self.pacer.hold(wait)
+                            body = consume(resp)
+                            if finish is None:
+                                return body  # type: ignore[no-any-return]
+                        else:
+                            last_status = status
+                            resp.read()
+                            if status not in RETRY_STATUSES:
+                                raise TransportError(_describe(resp), url=request_url, status=status)
+                            last = _describe(resp)
+                            wait = parse_retry_after(resp.headers.get("Retry-After"))
+                            if wait is not None:
+                                wait = min(wait, self.policy.retry_after_cap)
+                                self.pacer.hold(wait)
                 except RetryableError as exc:
                     last, last_status = exc.message, None
                 except httpx.TransportError as exc:  # connect, read, timeouts, dropped connection
                     last, last_status = f"{type(exc).__name__}: {exc}", None
                     request_url = str(exc.request.url) if _has_request(exc) else url
+            if body is not _NOTHING and finish is not None:
+                try:
+                    return finish(body)
+                except RetryableError as exc:
+                    last, last_status = exc.message, None
             if attempt < self.policy.retries:
                 self._sleep(wait if wait is not None else self._backoff(attempt))
         message = f"giving up after {self.policy.retries + 1} attempts: {last}"

@@ -1,7 +1,10 @@
 """OAI-PMH 2.0 client: a strict, streaming parse of each response.
 
-Each page is parsed while it arrives (lxml's pull parser, strict: no ``recover``), so a
-truncated or malformed page is an error that is retried, never a silently short harvest.
+Each page is parsed by lxml's pull parser (strict: no ``recover``), each record freed as soon
+as it is read, so a truncated or malformed page is an error that is retried, never a silently
+short harvest. A response up to :data:`BUFFER_MAX` is read whole before it is parsed (the
+connection is then free for the next page, see :mod:`~linkgraph.harvest.lookahead`); a
+larger one is parsed while it arrives, so memory never grows with the page.
 Entities are never resolved and a response that declares a DTD is refused outright: OAI-PMH
 needs neither, and both are how XXE and billion-laughs payloads arrive.
 
@@ -12,8 +15,9 @@ the problem; the records are not lost.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -28,11 +32,13 @@ from linkgraph.errors import (
     oai_error,
 )
 from linkgraph.harvest.http import RetryableError, Transport
+from linkgraph.harvest.lookahead import Lookahead, token_hint
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _T = "{" + OAI_NS + "}"
 DAY = "YYYY-MM-DD"
 SECONDS = "YYYY-MM-DDThh:mm:ssZ"
+BUFFER_MAX = 8 * 2**20  # a response up to this size is read whole before it is parsed
 
 _INVALID_XML_CHARS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _INVALID_CHAR_REFS = re.compile(rb"&#(?:x0*(?:[0-8bcBCeEfF]|1[0-9a-fA-F])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));")
@@ -201,23 +207,41 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 def _read_record(elem: etree._Element) -> OAIRecord:
-    header = elem.find(_T + "header")
+    header = metadata = None
+    for child in elem:  # one pass over the record's children, not a find() per name
+        tag = child.tag
+        if tag == _HEADER:
+            header = child
+        elif tag == _METADATA:
+            metadata = child
     if header is None:
         raise ProtocolError("record without header")
-    return _from_header(header, elem.find(_T + "metadata"))
+    return _from_header(header, metadata)
 
 
 def _from_header(header: etree._Element, metadata: etree._Element | None) -> OAIRecord:
-    ident = (header.findtext(_T + "identifier") or "").strip()
-    stamp = (header.findtext(_T + "datestamp") or "").strip()
-    sets = [(s.text or "").strip() for s in header.findall(_T + "setSpec")]
+    ident = stamp = None  # the first of each counts, as with findtext()
+    sets: list[str] = []
+    for child in header:
+        tag = child.tag
+        if tag == _SET_SPEC:
+            sets.append((child.text or "").strip())
+        elif tag == _IDENTIFIER and ident is None:
+            ident = (child.text or "").strip()
+        elif tag == _DATESTAMP and stamp is None:
+            stamp = (child.text or "").strip()
     deleted = header.get("status") == "deleted"
     payload: str | None = None
     if metadata is not None and not deleted:
-        child = next((c for c in metadata if isinstance(c.tag, str)), None)
-        if child is not None:
-            payload = etree.tostring(child, encoding="unicode", with_tail=False)
-    return OAIRecord(ident, stamp, deleted, sets, payload)
+        for child in metadata:
+            if isinstance(child.tag, str):  # skip comments and processing instructions
+                payload = etree.tostring(child, encoding="unicode", with_tail=False)
+                break
+    return OAIRecord(ident or "", stamp or "", deleted, sets, payload)
+
+
+_HEADER, _METADATA = _T + "header", _T + "metadata"
+_IDENTIFIER, _DATESTAMP, _SET_SPEC = _T + "identifier", _T + "datestamp", _T + "setSpec"
 
 
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
@@ -292,20 +316,55 @@ class OAIClient:
         self.base_url = base_url
         self.transport = transport or Transport()
 
-    def request(self, params: Mapping[str, str]) -> tuple[_PageBuilder, list[str], str]:
-        def consume(resp: httpx.Response) -> tuple[_PageBuilder, list[str], str]:
+    def request(
+        self, params: Mapping[str, str], *, on_token: Callable[[str], None] | None = None
+    ) -> tuple[_PageBuilder, list[str], str]:
+        """One request, parsed strictly. A response up to :data:`BUFFER_MAX` bytes is read
+        whole first, which frees the connection for the next request while this one is
+        parsed and lets ``on_token`` hear the next resumption token early (see
+        :mod:`~linkgraph.harvest.lookahead`); a larger one is parsed as it streams in."""
+
+        def consume(resp: httpx.Response) -> tuple[list[bytes] | tuple[_PageBuilder, list[str]], str]:
             url = str(resp.request.url)
+            chunks: list[bytes] = []
+            size = 0
+            stream = resp.iter_bytes()
             try:
-                builder, warnings = parse_response(resp.iter_bytes(), url)
+                for chunk in stream:
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > BUFFER_MAX:
+                        return parse_response(itertools.chain(chunks, stream), url), url
             except httpx.TransportError as exc:  # connection dropped mid-body
                 raise RetryableError(f"body interrupted: {exc}", url=url) from exc
+            return chunks, url
+
+        def finish(got: tuple[list[bytes] | tuple[_PageBuilder, list[str]], str]) -> tuple[_PageBuilder, list[str], str]:
+            body, url = got
+            if isinstance(body, list):
+                if on_token is not None:
+                    hint = token_hint(body)
+                    if hint:
+                        on_token(hint)
+                body = parse_response(body, url)
+            builder, warnings = body
             return builder, warnings, url
 
-        builder, warnings, url = self.transport.fetch(self.base_url, consume, params=dict(params))
+        builder, warnings, url = self.transport.fetch(
+            self.base_url, consume, params=dict(params), finish=finish
+        )
         if builder.error is not None:
             code, message = builder.error
             raise oai_error(code, message, url=url)
         return builder, warnings, url
+
+    def lookahead(self, verb: str = "ListRecords", *, depth: int = 1) -> Lookahead[tuple[_PageBuilder, list[str], str]]:
+        """A :class:`Lookahead` for one list; pass it to every :meth:`list_page` of that list."""
+
+        def fetch(token: str, offer: Callable[[str], None]) -> tuple[_PageBuilder, list[str], str]:
+            return self.request({"verb": verb, "resumptionToken": token}, on_token=offer)
+
+        return Lookahead(fetch, depth=depth)
 
     def identify(self) -> Identify:
         builder, _, url = self.request({"verb": "Identify"})
@@ -390,8 +449,12 @@ class OAIClient:
         until: str | None = None,
         set_: str | None = None,
         verb: str = "ListRecords",
+        lookahead: Lookahead[tuple[_PageBuilder, list[str], str]] | None = None,
     ) -> Page:
-        """One page of ListRecords (or ListIdentifiers). ``noRecordsMatch`` is an empty page."""
+        """One page of ListRecords (or ListIdentifiers). ``noRecordsMatch`` is an empty page.
+
+        With a ``lookahead`` (from :meth:`lookahead`, one per list) the next page is
+        requested while this one is parsed, and taken from there on the next call."""
         if token:
             params = {"verb": verb, "resumptionToken": token}
         else:
@@ -405,7 +468,12 @@ class OAIClient:
             if set_:
                 params["set"] = set_
         try:
-            builder, warnings, url = self.request(params)
+            future = lookahead.take(token) if lookahead is not None else None
+            if future is not None:
+                builder, warnings, url = future.result()
+            else:
+                offer = lookahead.offer_for(token) if lookahead is not None else None
+                builder, warnings, url = self.request(params, on_token=offer)
         except NoRecordsMatch as exc:
             return Page(exc.url or self.base_url, "", [], None, 0, None)
         if verb == "ListIdentifiers":

@@ -20,11 +20,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 from linkgraph.errors import BadResumptionToken, HarvestError, ProtocolError, UsageError
 from linkgraph.harvest.checkpoint import Checkpoints, PageCommit, Window, window_key
 from linkgraph.harvest.http import Transport
+from linkgraph.harvest.lookahead import Lookahead
 from linkgraph.harvest.writer import PageWriter
 from linkgraph.harvest.oai import (
     OAIClient,
@@ -50,6 +52,7 @@ class OAIHarvestOptions:
     full: bool = False  # ignore the high-water mark, harvest everything
     max_empty_pages: int = 10
     max_restarts: int = 5
+    lookahead: bool = True  # request page N+1 while page N is parsed (harvest/lookahead.py)
 
 
 @dataclass(slots=True)
@@ -141,6 +144,7 @@ class OAIHarvester:
         self.progress = progress
         self.cp = Checkpoints(store, self.name)
         self.granularity = "YYYY-MM-DD"
+        self.lookahead_used = 0  # pages that were already fetched when the loop asked (bench, tests)
         self._announced: dict[str, int] = {}  # window key -> completeListSize, for progress
 
     # -- the run ----------------------------------------------------------------------
@@ -255,16 +259,31 @@ class OAIHarvester:
     # -- one window -------------------------------------------------------------------
     def _harvest_window(self, w: Window) -> None:
         opts = self.opts
-        token = w.token
-        from_ = w.from_date
+        newest = parse_datestamp(w.last_datestamp) if w.last_datestamp else None
+        ahead = self.client.lookahead() if opts.lookahead else None
+        try:
+            self._window_pages(w, w.token, w.from_date, newest, ahead)
+        finally:
+            if ahead is not None:
+                ahead.close()
+                self.lookahead_used += ahead.used
+        self.writer.flush()
+        self.cp.reconcile(w, url=self.base_url)
+        self.cp.finish_window(w)
+
+    def _window_pages(
+        self, w: Window, token: str | None, from_: str | None, newest: datetime | None,
+        ahead: Lookahead[Any] | None,
+    ) -> None:
+        opts = self.opts
         seen_tokens: set[str] = set()
         empties = 0
         restarts = 0
-        newest = parse_datestamp(w.last_datestamp) if w.last_datestamp else None
         while True:
             try:
                 page = self.client.list_page(
-                    prefix=opts.prefix, token=token, from_=from_, until=w.until_date, set_=opts.set_
+                    prefix=opts.prefix, token=token, from_=from_, until=w.until_date, set_=opts.set_,
+                    lookahead=ahead,
                 )
             except BadResumptionToken as exc:
                 if not token:
@@ -292,9 +311,6 @@ class OAIHarvester:
             if token:
                 seen_tokens.add(token)
             token = page.token
-        self.writer.flush()
-        self.cp.reconcile(w, url=self.base_url)
-        self.cp.finish_window(w)
 
     def _restart_point(self, w: Window, restarts: int, url: str | None, why: str) -> str | None:
         return self.cp.restart_list(

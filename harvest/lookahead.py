@@ -1,0 +1,130 @@
+"""One page ahead: page N+1 is requested while page N is still being parsed.
+
+An OAI-PMH list is a chain (each page names the next by its resumption token), so a plain
+client leaves the server idle while it parses and the parser idle while the server builds
+the next page. Once a page's bytes have all arrived, its token can be read from the tail
+of the bytes (see :func:`token_hint`) before the strict parse runs, and the next request
+started at once on a thread of its own.
+
+Nothing about correctness rests on the guess: the harvest loop still takes each page's token
+from the strict parse, and a prefetched page is used only when it was requested with exactly
+that token. A guess that turns out wrong (or a chain that was abandoned: a restart, an error)
+is dropped unseen, at the cost of one wasted request. The prefetch goes through the same
+:class:`~linkgraph.harvest.http.Transport` (pacing, concurrency, retries), and at most
+``depth`` pages wait ahead, so memory stays bounded and the server sees no more concurrency
+than before: the harvest loop waits for the prefetched page instead of asking again.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+R = TypeVar("R")
+
+_TAIL = 16384  # the token sits just before </ListRecords></OAI-PMH>
+_TOKEN = re.compile(
+    rb"<(?:[\w.-]+:)?resumptionToken\b[^>]*>([^<]*)</(?:[\w.-]+:)?resumptionToken\s*>"
+)
+_END = re.compile(rb"</(?:[\w.-]+:)?OAI-PMH\s*>\s*$")
+
+
+def token_hint(chunks: Sequence[bytes]) -> str | None:
+    """The resumption token of a whole response, read from its raw tail; None when unsure.
+
+    Only a plain token is guessed: one with entity or character references, CDATA or
+    non-UTF-8 bytes is left to the parser (the page is then simply not prefetched)."""
+    tail = b""
+    for chunk in reversed(chunks):
+        tail = chunk + tail
+        if len(tail) >= _TAIL:
+            break
+    tail = tail[-_TAIL:]
+    if not _END.search(tail):
+        return None  # incomplete: the parse will say what is wrong
+    matches = _TOKEN.findall(tail)
+    if not matches:
+        return None
+    raw = matches[-1].strip()
+    if not raw or b"&" in raw:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class Lookahead(Generic[R]):
+    """Prefetched pages of one list, keyed by the resumption token that asks for them.
+
+    ``fetch(token, offer)`` requests the page for ``token``; it calls ``offer(next_token)``
+    as soon as it has guessed the next token, which may start the page after it."""
+
+    def __init__(self, fetch: Callable[[str, Callable[[str], None]], R], *, depth: int = 1):
+        self._fetch = fetch
+        self.depth = depth
+        self._lock = threading.Lock()
+        self._pending: dict[str, Future[R]] = {}
+        self._generation = 0
+        self._closed = False
+        self.started = 0  # prefetches begun
+        self.used = 0  # prefetched pages the harvest loop took
+
+    def offer_for(self, current: str | None) -> Callable[[str], None]:
+        """The ``offer`` callback for the request of ``current`` (None: the list's first page)."""
+        with self._lock:
+            generation = self._generation
+
+        def offer(token: str) -> None:
+            with self._lock:
+                if self._closed or generation != self._generation:
+                    return  # this chain was abandoned
+                if token == current or token in self._pending:
+                    return
+                ahead = len(self._pending) - (1 if current in self._pending else 0)
+                if ahead >= self.depth:
+                    return
+                future: Future[R] = Future()
+                self._pending[token] = future
+                self.started += 1
+            threading.Thread(
+                target=self._run, args=(token, future), name="oai-lookahead", daemon=True
+            ).start()
+
+        return offer
+
+    def _run(self, token: str, future: Future[R]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(self._fetch(token, self.offer_for(token)))
+        except BaseException as exc:  # noqa: BLE001 - delivered to whoever takes the page
+            future.set_exception(exc)
+
+    def take(self, token: str | None) -> Future[R] | None:
+        """The prefetched page for ``token``, if one was started; otherwise every pending
+        page belongs to an abandoned chain and is dropped."""
+        with self._lock:
+            future = self._pending.pop(token, None) if token else None
+            if future is None:
+                self._drop()
+            else:
+                self.used += 1
+            return future
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._drop()
+
+    def _drop(self) -> None:
+        self._generation += 1
+        for future in self._pending.values():
+            future.cancel()  # one already running finishes on its own; nobody reads it
+        self._pending.clear()
+
+
+__all__ = ["Lookahead", "token_hint"]
