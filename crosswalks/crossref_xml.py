@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
 from linkgraph.crosswalks.normalize import normalize_orcid, normalize_url, parse_year
+from linkgraph.crosswalks import xmlutil
 from linkgraph.crosswalks.vocab import coarse_type, inverse, make_relation
 from linkgraph.crosswalks.xmlutil import (
     Element,
@@ -68,14 +69,50 @@ def _find_item(record: Element) -> Element | None:
 
 
 _AFFILIATION_TAGS = ("{*}affiliation", "{*}institution_name")
+_AFFILIATION_NAMES = ("affiliation", "institution_name")
+_LOCAL = xmlutil._LOCAL  # tag -> local name cache; inlined below as _LOCAL.get(tag) or local(tag)
 
 
 def _first_children(el: Element) -> dict[str, Element]:
     """The first direct child per local name, in one pass (cheaper than a lookup per name)."""
     first: dict[str, Element] = {}
     for c in el:
-        first.setdefault(local(c.tag), c)
+        tag = c.tag
+        first.setdefault(_LOCAL.get(tag) or local(tag), c)
     return first
+
+
+def _person(el: Element) -> Creator | None:
+    given_el = family_el = orcid_el = None
+    deep = False  # an affiliation / institution_name can only be below a child with children
+    for c in el:  # the first given_name / surname / ORCID child, as _first_children would
+        tag = c.tag
+        name = _LOCAL.get(tag) or local(tag)
+        if len(c) or name in _AFFILIATION_NAMES:
+            deep = True
+        if name == "given_name":
+            given_el = c if given_el is None else given_el
+        elif name == "surname":
+            family_el = c if family_el is None else family_el
+        elif name == "ORCID":
+            orcid_el = c if orcid_el is None else orcid_el
+    given, family = text(given_el), text(family_el)
+    if family and given:
+        full = f"{family}, {given}"
+    else:
+        full = family or given or ""
+    if not full:
+        return None
+    # one walk for both (affiliation, then institution_name, each in document order)
+    affs: list[str] = []
+    insts: list[str] = []
+    for x in el.iter(*_AFFILIATION_TAGS) if deep else ():
+        value = text(x)
+        if value:
+            tag = x.tag
+            (affs if (_LOCAL.get(tag) or local(tag)) == "affiliation" else insts).append(value)
+    return Creator(full, given, family, normalize_orcid(text(orcid_el)), affs + insts,
+                   attr(el, "language"))
 
 
 def _creators(item: Element) -> list[Creator]:
@@ -84,21 +121,12 @@ def _creators(item: Element) -> list[Creator]:
     if box is None:
         return out
     for el in box:
-        name = local(el.tag)
+        tag = el.tag
+        name = _LOCAL.get(tag) or local(tag)
         if name == "person_name":
-            first = _first_children(el)
-            given, family = text(first.get("given_name")), text(first.get("surname"))
-            full = ", ".join(p for p in (family, given) if p)
-            if not full:
-                continue
-            # one walk for both (affiliation, then institution_name, each in document order)
-            found = [(local(x.tag), text(x)) for x in el.iter(*_AFFILIATION_TAGS)]
-            affs = [a for n, a in found if a and n == "affiliation"]
-            affs += [a for n, a in found if a and n == "institution_name"]
-            out.append(
-                Creator(full, given, family, normalize_orcid(text(first.get("ORCID"))), affs,
-                        attr(el, "language"))
-            )
+            person = _person(el)
+            if person is not None:
+                out.append(person)
         elif name == "organization" and text(el):
             out.append(Creator(text(el)))  # type: ignore[arg-type]
     return out
@@ -170,10 +198,14 @@ def read_record(record: Element, query: Element | None) -> Work:
     for issn in descendants(record, "issn"):
         if text(issn):
             work.add_identifier("issn", text(issn))  # type: ignore[arg-type]
+    claims: list[Element] = []  # crm-item name="relation", read below with the relations
     if query is not None:
         for crm in children(query, "crm-item"):
-            if attr(crm, "name") == "publisher-name":
+            crm_name = attr(crm, "name")
+            if crm_name == "publisher-name":
                 work.publisher = text(crm)
+            elif crm_name == "relation":
+                claims.append(crm)
     if work.publisher is None:
         pub = next(descendants(record, "publisher_name"), None)
         work.publisher = text(pub)
@@ -192,19 +224,16 @@ def read_record(record: Element, query: Element | None) -> Work:
                         subject_doi=work.doi,
                     )
                 )
-    if query is not None:
-        for crm in children(query, "crm-item"):
-            if attr(crm, "name") != "relation":
-                continue
-            rel = make_relation(
-                "crossref", attr(crm, "claim"), attr(crm, "type"), text(crm),
-                asserted_by="object", subject_doi=work.doi,
-            )
-            inv = inverse(rel.relation_type)
-            if inv is None:
-                rel.problems.append(f"claim {rel.raw_type!r} has no inverse; kept as {rel.relation_type}")
-            else:
-                rel.relation_type = inv
-            rels.append(rel)
+    for crm in claims:
+        rel = make_relation(
+            "crossref", attr(crm, "claim"), attr(crm, "type"), text(crm),
+            asserted_by="object", subject_doi=work.doi,
+        )
+        inv = inverse(rel.relation_type)
+        if inv is None:
+            rel.problems.append(f"claim {rel.raw_type!r} has no inverse; kept as {rel.relation_type}")
+        else:
+            rel.relation_type = inv
+        rels.append(rel)
     work.relations = dedupe_relations(rels)
     return work

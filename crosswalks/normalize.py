@@ -17,6 +17,8 @@ _DOI_PREFIXES = re.compile(
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 _DOI_IN_URL = re.compile(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)
 _ORCID_RE = re.compile(r"(\d{4}-?\d{4}-?\d{4}-?\d{3}[\dX])", re.IGNORECASE)
+# hyphenated ID alone or after an orcid.org URL prefix (no digits before it, nothing after)
+_ORCID_PLAIN = re.compile(r"(?:https?://(?:www\.)?orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dXx])\Z")
 _YEAR_RE = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2}|2100)(?!\d)")
 _WS = re.compile(r"\s+")
 _HANDLE_URL = re.compile(r"^(?:https?://)?hdl\.handle\.net/|^hdl:", re.IGNORECASE)
@@ -94,6 +96,9 @@ def normalize_orcid(value: str | None) -> str | None:
     """Bare ``0000-0002-1825-0097`` from a URL or bare form (``None`` if none found)."""
     if not value:
         return None
+    m = _ORCID_PLAIN.match(value)
+    if m:  # the usual bare / orcid.org URL form: the regex search below would find this match
+        return m.group(1).upper()
     m = _ORCID_RE.search(value.replace(" ", ""))
     if not m:
         return None
