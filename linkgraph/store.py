@@ -6,7 +6,6 @@ DuckDB and inserted with one statement; nothing is written row by row.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -37,12 +36,6 @@ def default_db_path() -> Path:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def sha256(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +79,7 @@ RAW_SCHEMA = pa.schema(
         ("datestamp", pa.timestamp("us", tz="UTC")),
         ("deleted", pa.bool_()),
         ("metadata_format", pa.string()),
-        ("payload", pa.large_string()),
-        ("payload_hash", pa.string()),
+        ("payload", pa.large_string()),  # payload_hash is computed by DuckDB, off the GIL
         ("sets", pa.list_(pa.string())),
         ("fetched_at", pa.timestamp("us", tz="UTC")),
         ("run_id", pa.int64()),
@@ -99,7 +91,7 @@ RAW_SCHEMA = pa.schema(
 # same page therefore changes nothing, not even fetched_at.
 _UPSERT_RAW = """
 INSERT INTO raw_records
-SELECT source, record_id, datestamp, deleted, metadata_format, payload, payload_hash,
+SELECT source, record_id, datestamp, deleted, metadata_format, payload, sha256(payload),
        sets, fetched_at, run_id, nextval('raw_change_seq')
 FROM raw_batch
 ON CONFLICT (source, record_id) DO UPDATE SET
@@ -122,7 +114,7 @@ WHERE excluded.datestamp > raw_records.datestamp
 
 _INSERT_RAW = """
 INSERT INTO raw_records
-SELECT source, record_id, datestamp, deleted, metadata_format, payload, payload_hash,
+SELECT source, record_id, datestamp, deleted, metadata_format, payload, sha256(payload),
        sets, fetched_at, run_id, nextval('raw_change_seq')
 FROM raw_batch
 """
@@ -145,7 +137,6 @@ def raw_table(source: str, run_id: int | None, records: Sequence[RawRecord]) -> 
             "deleted": [r.deleted for r in recs],
             "metadata_format": [r.metadata_format for r in recs],
             "payload": [None if r.deleted else r.payload for r in recs],
-            "payload_hash": [None if r.deleted else sha256(r.payload) for r in recs],
             "sets": [list(r.sets) for r in recs],
             "fetched_at": [now] * len(recs),
             "run_id": [run_id] * len(recs),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def test_upsert_rules(db_path: Path) -> None:
         Store.upsert_raw(cur, "src", 1, [rec("a", 1, "<a1/>"), rec("b", 1, "<b1/>")])
     first = rows(store)
     assert set(first) == {"a", "b"}
+    assert first["a"][3] == hashlib.sha256(b"<a1/>").hexdigest()  # payload_hash: sha256 of the UTF-8
 
     # re-storing the same page changes nothing, not even change_seq or run_id
     with store.transaction() as cur:
