@@ -17,9 +17,15 @@ def chunks(data: bytes, size: int = 97) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 
 
-def test_real_listrecords_page_streams_every_record(shared_fixtures: Path) -> None:
+@pytest.fixture(params=["whole", "streamed"])
+def shape(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A response read whole (a list, parsed in one call) or arriving in pieces (an iterator)."""
+    return (lambda parts: list(parts)) if request.param == "whole" else (lambda parts: iter(list(parts)))
+
+
+def test_real_listrecords_page_streams_every_record(shared_fixtures: Path, shape) -> None:  # type: ignore[no-untyped-def]
     data = (shared_fixtures / "oai-pmh" / "eur_dspace_listrecords_oai_dc_2003.xml").read_bytes()
-    page, warnings = parse_response(chunks(data), URL)
+    page, warnings = parse_response(shape(chunks(data)), URL)
     assert warnings == []
     expected = data.count(b"<record>")
     assert expected > 5 and len(page.records) == expected
@@ -62,17 +68,17 @@ def test_resumption_token_attributes(shared_fixtures: Path) -> None:
     assert not last.token and last.complete == 11  # empty token element on the last page
 
 
-def test_undefined_entity_is_an_error_not_a_silent_recovery(shared_fixtures: Path) -> None:
+def test_undefined_entity_is_an_error_not_a_silent_recovery(shared_fixtures: Path, shape) -> None:  # type: ignore[no-untyped-def]
     data = (shared_fixtures / "oai-pmh" / "malformed_undefined_entity.xml").read_bytes()
     with pytest.raises(RetryableError, match="malformed"):
-        parse_response([data], URL)
+        parse_response(shape([data]), URL)
 
 
 @pytest.mark.parametrize("cut", [0.3, 0.5, 0.9, 0.999])
-def test_truncated_page_is_an_error(shared_fixtures: Path, cut: float) -> None:
+def test_truncated_page_is_an_error(shared_fixtures: Path, cut: float, shape) -> None:  # type: ignore[no-untyped-def]
     data = (shared_fixtures / "oai-pmh" / "eur_dspace_listrecords_oai_dc_2003.xml").read_bytes()
     with pytest.raises(RetryableError):
-        parse_response(chunks(data[: int(len(data) * cut)]), URL)
+        parse_response(shape(chunks(data[: int(len(data) * cut)])), URL)
 
 
 XXE = b"""<?xml version="1.0"?>
@@ -94,19 +100,19 @@ LAUGHS = b"""<?xml version="1.0"?>
 
 
 @pytest.mark.parametrize("payload", [XXE, LAUGHS], ids=["xxe", "billion-laughs"])
-def test_dtd_payloads_are_refused_not_expanded(payload: bytes) -> None:
+def test_dtd_payloads_are_refused_not_expanded(payload: bytes, shape) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UnsafeXMLError, match="DTD"):
-        parse_response(chunks(payload, 64), URL)
+        parse_response(shape(chunks(payload, 64)), URL)
 
 
-def test_invalid_xml_characters_are_removed_with_a_warning() -> None:
+def test_invalid_xml_characters_are_removed_with_a_warning(shape) -> None:  # type: ignore[no-untyped-def]
     body = (
         b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2020-01-01T00:00:00Z'
         b"</responseDate><ListRecords><record><header><identifier>a</identifier><datestamp>2020-01-01"
         b"</datestamp></header><metadata><dc>bad\x0bchar &#x1;ref</dc></metadata></record>"
         b"</ListRecords></OAI-PMH>"
     )
-    page, warnings = parse_response(chunks(body, 40), URL)
+    page, warnings = parse_response(shape(chunks(body, 40)), URL)
     assert len(page.records) == 1
     meta = page.records[0].metadata
     assert meta is not None and ">badchar ref</dc>" in meta
