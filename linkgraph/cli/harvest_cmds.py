@@ -123,6 +123,11 @@ def harvest_oai(
         str, typer.Option("--window-by", help="How to cut windows: auto (equal slices), month or day.")
     ] = "auto",
     full: Annotated[bool, typer.Option("--full", help="Ignore the high-water mark and harvest everything.")] = False,
+    lookahead: Annotated[
+        bool,
+        typer.Option("--lookahead/--no-lookahead",
+                     help="Request the next page while this one is parsed (one page ahead, never two requests at once)."),
+    ] = True,
     name: Annotated[
         str | None, typer.Option("--name", help="Source name in the database; default host/path:prefix[:set].")
     ] = None,
@@ -140,7 +145,8 @@ def harvest_oai(
     Exit status: 0 done; 1 failed (rerun to resume where it stopped); 2 bad usage;
     3 done, but the server delivered fewer records than it announced (see `status`).
     """
-    opts = OAIHarvestOptions(prefix=prefix, set_=set_, from_=from_, until=until, windows=windows, window_by=window_by, full=full)
+    opts = OAIHarvestOptions(prefix=prefix, set_=set_, from_=from_, until=until, windows=windows, window_by=window_by, full=full,
+                              lookahead=lookahead)
     with open_store(db, memory_limit=memory_limit) as store, _transport(contact, timeout, retries, delay, concurrency=windows) as tr:
         with record_progress(f"harvest {prefix}", quiet=quiet or json_out) as advance:
             harvester = OAIHarvester(store, url, opts, name=name, transport=tr, progress=advance)
