@@ -28,7 +28,8 @@ def clean_text(value: str | None) -> str | None:
     """NFC-preserving whitespace collapse; ``None`` for empty strings."""
     if value is None:
         return None
-    text = _WS.sub(" ", value.translate(_INVISIBLE)).strip()
+    # the invisible characters are all non-ASCII: ASCII text skips the translate
+    text = _WS.sub(" ", value if value.isascii() else value.translate(_INVISIBLE)).strip()
     return text or None
 
 
@@ -40,15 +41,19 @@ def normalize_doi(value: str | None) -> tuple[str | None, list[str]]:
     """
     if value is None:
         return None, ["DOI missing"]
-    text = unicodedata.normalize("NFKC", value).translate(_INVISIBLE).strip()
-    for _ in range(3):  # doi:https://doi.org/10... occurs
+    # NFKC and the invisible-character table are the identity on ASCII: skip them there
+    if value.isascii():
+        text = value.strip()
+    else:
+        text = unicodedata.normalize("NFKC", value).translate(_INVISIBLE).strip()
+    for _ in range(3 if not text.startswith("10.") else 0):  # doi:https://doi.org/10... occurs
         stripped = _DOI_PREFIXES.sub("", text, count=1).strip()
         if stripped == text:
             break
         text = stripped
     if "%" in text:
         text = unicodedata.normalize("NFKC", unquote(text)).strip()
-    text = text.translate(_INVISIBLE).strip().lower()
+    text = (text if text.isascii() else text.translate(_INVISIBLE)).strip().lower()
     problems: list[str] = []
     while text and text[-1] in "/.":
         problems.append(f"trailing {text[-1]!r} removed from DOI {value.strip()!r}")
@@ -69,7 +74,7 @@ def normalize_url(value: str | None) -> tuple[str | None, list[str]]:
     (the root path is ``/``). Non-http(s) or host-less values give ``None`` and a problem."""
     if value is None:
         return None, []
-    text = value.translate(_INVISIBLE).strip()
+    text = (value if value.isascii() else value.translate(_INVISIBLE)).strip()
     if not text:
         return None, []
     try:
@@ -112,7 +117,7 @@ def parse_year(value: str | int | None) -> int | None:
         return None
     if isinstance(value, int):
         return value if 1000 <= value <= 2100 else None
-    m = _YEAR_RE.search(unicodedata.normalize("NFKC", value))
+    m = _YEAR_RE.search(value if value.isascii() else unicodedata.normalize("NFKC", value))
     return int(m.group(1)) if m else None
 
 
@@ -152,7 +157,7 @@ def normalize_target(scheme: str | None, value: str) -> tuple[str, str | None, l
     if sch in ("url", "purl") or (sch == "unknown" and low.startswith(("http://", "https://"))):
         url, problems = normalize_url(raw)
         return ("url" if sch == "unknown" else sch), url, problems
-    cleaned = clean_text(unicodedata.normalize("NFKC", raw))
+    cleaned = clean_text(raw if raw.isascii() else unicodedata.normalize("NFKC", raw))
     if cleaned is None:
         return sch, None, ["empty related identifier"]
     if sch == "handle":
