@@ -44,12 +44,34 @@ def _year(item: dict[str, Any]) -> int | None:
 
 
 def _creator(a: dict[str, Any]) -> Creator | None:
-    given, family = s(a.get("given")), s(a.get("family"))
-    name = s(a.get("name")) or (", ".join(p for p in (family, given) if p) or None)
-    if name is None:
-        return None
-    affs = [n for n in (s(x.get("name")) for x in dicts(a.get("affiliation"))) if n]
-    return Creator(name, given, family, normalize_orcid(s(a.get("ORCID"))), affs)
+    get_ = a.get
+    given, family = s(get_("given")), s(get_("family"))
+    name = s(get_("name"))
+    if name is None:  # "family, given", either alone, or no name
+        name = f"{family}, {given}" if family and given else family or given
+        if name is None:
+            return None
+    affs: list[str] = []
+    aff = get_("affiliation")
+    if aff is not None:  # as dicts(): a lone object counts as a one-element list
+        for x in aff if isinstance(aff, list) else (aff,):
+            if isinstance(x, dict):
+                aff_name = s(x.get("name"))
+                if aff_name:
+                    affs.append(aff_name)
+    orcid = get_("ORCID")
+    return Creator(name, given, family, normalize_orcid(s(orcid)) if orcid is not None else None,
+                   affs)
+
+
+def _texts(value: Any) -> list[str]:
+    """The non-empty ``s()`` strings of a value that should be a list of strings."""
+    out: list[str] = []
+    for v in as_list(value):
+        text = s(v)
+        if text:
+            out.append(text)
+    return out
 
 
 def read_item(item: dict[str, Any]) -> Work:
@@ -57,15 +79,10 @@ def read_item(item: dict[str, Any]) -> Work:
     problems = work.problems
     raw_doi = s(item.get("DOI"))
     work.set_doi(raw_doi)
-    for t in as_list(item.get("title")):
-        if s(t):
-            work.titles.append(Title(s(t)))  # type: ignore[arg-type]
-    for t in as_list(item.get("original-title")):
-        if s(t):
-            work.titles.append(Title(s(t), None, "OriginalTitle"))  # type: ignore[arg-type]
-    for t in as_list(item.get("subtitle")):
-        if s(t):
-            work.titles.append(Title(s(t), None, "Subtitle"))  # type: ignore[arg-type]
+    titles = work.titles
+    titles.extend(Title(t) for t in _texts(item.get("title")))
+    titles.extend(Title(t, None, "OriginalTitle") for t in _texts(item.get("original-title")))
+    titles.extend(Title(t, None, "Subtitle") for t in _texts(item.get("subtitle")))
     if not work.titles:
         problems.append("no title")
     for role in ("author",):  # editors are contributors, not creators
@@ -74,7 +91,7 @@ def read_item(item: dict[str, Any]) -> Work:
             if c is not None:
                 work.creators.append(c)
     work.publisher = s(item.get("publisher"))
-    containers = [s(c) for c in as_list(item.get("container-title")) if s(c)]
+    containers = _texts(item.get("container-title"))
     work.container = containers[0] if containers else None
     work.year = _year(item)
     raw_type = s(item.get("type"))
@@ -86,12 +103,10 @@ def read_item(item: dict[str, Any]) -> Work:
     if url:
         work.landing_url, p = normalize_url(url)
         problems.extend(p)
-    for issn in as_list(item.get("ISSN")):
-        if s(issn):
-            work.add_identifier("issn", s(issn))  # type: ignore[arg-type]
-    for isbn in as_list(item.get("ISBN")):
-        if s(isbn):
-            work.add_identifier("isbn", s(isbn))  # type: ignore[arg-type]
+    for issn in _texts(item.get("ISSN")):
+        work.add_identifier("issn", issn)
+    for isbn in _texts(item.get("ISBN")):
+        work.add_identifier("isbn", isbn)
 
     rels = []
     relation = item.get("relation")

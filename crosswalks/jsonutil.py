@@ -29,6 +29,13 @@ def dicts(value: Any) -> list[dict[str, Any]]:
 
 def s(value: Any) -> str | None:
     """A stripped string (numbers become strings), ``None`` for empty / non-scalars."""
+    if type(value) is str:
+        # Every whitespace character str.split() splits on except " " is non-printable, so a
+        # printable string without leading, trailing or doubled spaces is already collapsed.
+        if value.isprintable() and value[:1] != " " and value[-1:] != " " and "  " not in value:
+            return value or None
+        text = " ".join(value.split())
+        return text or None
     if value is None or isinstance(value, (dict, list, bool)):
         return None
     text = " ".join(str(value).split())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 # Zero-width and other invisible characters seen around identifiers in real metadata.
@@ -132,6 +133,7 @@ _SCHEME_ALIASES = {
 }
 
 
+@lru_cache(maxsize=1024)  # a few dozen distinct scheme spellings occur; str -> str is immutable
 def canonical_scheme(value: str | None) -> str:
     """Lower-cased identifier scheme with a few aliases folded (HDL->handle, URI->url)."""
     if not value:
