@@ -5,9 +5,9 @@ work* about this one (asserted by object; stored as the inverse type)."""
 
 from __future__ import annotations
 
+from linkgraph.crosswalks import xmlutil
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
 from linkgraph.crosswalks.normalize import normalize_orcid, normalize_url, parse_year
-from linkgraph.crosswalks import xmlutil
 from linkgraph.crosswalks.vocab import coarse_type, inverse, make_relation
 from linkgraph.crosswalks.xmlutil import (
     Element,
@@ -73,19 +73,10 @@ _AFFILIATION_NAMES = ("affiliation", "institution_name")
 _LOCAL = xmlutil._LOCAL  # tag -> local name cache; inlined below as _LOCAL.get(tag) or local(tag)
 
 
-def _first_children(el: Element) -> dict[str, Element]:
-    """The first direct child per local name, in one pass (cheaper than a lookup per name)."""
-    first: dict[str, Element] = {}
-    for c in el:
-        tag = c.tag
-        first.setdefault(_LOCAL.get(tag) or local(tag), c)
-    return first
-
-
 def _person(el: Element) -> Creator | None:
     given_el = family_el = orcid_el = None
     deep = False  # an affiliation / institution_name can only be below a child with children
-    for c in el:  # the first given_name / surname / ORCID child, as _first_children would
+    for c in el:  # the first given_name / surname / ORCID child, as xmlutil.first_children would
         tag = c.tag
         name = _LOCAL.get(tag) or local(tag)
         if len(c) or name in _AFFILIATION_NAMES:

@@ -17,6 +17,8 @@ from linkgraph.crosswalks.xmlutil import (
     child,
     child_text,
     children,
+    first_children,
+    group_children,
     lang,
     local,
     ns,
@@ -26,6 +28,7 @@ from linkgraph.crosswalks.xmlutil import (
 
 FORMAT = "datacite-xml"
 KERNEL_NS_PREFIX = "http://datacite.org/schema/kernel-"
+_NONE: list[Element] = []  # the empty group (never mutated)
 
 
 def read(payload: bytes | str) -> list[Work]:
@@ -39,19 +42,20 @@ def read(payload: bytes | str) -> list[Work]:
 
 
 def _creator(el: Element, name_tag: str) -> Creator | None:
-    name_el = child(el, name_tag)
+    parts = group_children(el)
+    name_el = _first(parts, name_tag)
     name = text(name_el)
-    given = child_text(el, "givenName")
-    family = child_text(el, "familyName")
+    given = text(_first(parts, "givenName"))
+    family = text(_first(parts, "familyName"))
     if name is None and (given or family):
         name = ", ".join(p for p in (family, given) if p)
     if name is None:
         return None
     orcid = None
-    for nid in children(el, "nameIdentifier"):
+    for nid in parts.get("nameIdentifier", _NONE):
         if (attr(nid, "nameIdentifierScheme") or "").upper() == "ORCID":
             orcid = normalize_orcid(text(nid))
-    affs = [a for a in (text(x) for x in children(el, "affiliation")) if a]
+    affs = [a for a in (text(x) for x in parts.get("affiliation", _NONE)) if a]
     return Creator(
         name=name,
         given=given,
@@ -62,10 +66,16 @@ def _creator(el: Element, name_tag: str) -> Creator | None:
     )
 
 
+def _first(groups: dict[str, list[Element]], name: str) -> Element | None:
+    group = groups.get(name)
+    return group[0] if group else None
+
+
 def read_resource(res: Element) -> Work:
     work = Work(source_format=FORMAT, registration_agency="datacite")
     problems = work.problems
-    ident = child(res, "identifier")
+    top = first_children(res)  # res's direct children, one pass; child(res, x) == top.get(x)
+    ident = top.get("identifier")
     raw_doi = text(ident)
     if raw_doi is not None and (attr(ident, "identifierType") or "DOI").upper() == "DOI":  # type: ignore[arg-type]
         work.doi, p = normalize_doi(raw_doi)
@@ -74,13 +84,13 @@ def read_resource(res: Element) -> Work:
     else:
         problems.append("no DOI identifier")
 
-    box = child(res, "creators")
+    box = top.get("creators")
     for el in children(box, "creator") if box is not None else ():
         c = _creator(el, "creatorName")
         if c is not None:
             work.creators.append(c)
 
-    box = child(res, "titles")
+    box = top.get("titles")
     for el in children(box, "title") if box is not None else ():
         t = text(el)
         if t:
@@ -88,15 +98,15 @@ def read_resource(res: Element) -> Work:
     if not work.titles:
         problems.append("no title")
 
-    work.publisher = child_text(res, "publisher")
-    work.year = parse_year(child_text(res, "publicationYear"))
+    work.publisher = text(top.get("publisher"))
+    work.year = parse_year(text(top.get("publicationYear")))
     if work.year is None:
-        dates = child(res, "dates")
+        dates = top.get("dates")
         for d in children(dates, "date") if dates is not None else ():
             if attr(d, "dateType") == "Issued":
                 work.year = parse_year(text(d))
 
-    rt = child(res, "resourceType")
+    rt = top.get("resourceType")
     if rt is not None:
         general = attr(rt, "resourceTypeGeneral")
         specific = text(rt)
@@ -104,14 +114,14 @@ def read_resource(res: Element) -> Work:
         work.resource_type, p = coarse_type("datacite", general)
         problems.extend(p)
 
-    box = child(res, "alternateIdentifiers")
+    box = top.get("alternateIdentifiers")
     for el in children(box, "alternateIdentifier") if box is not None else ():
         v = text(el)
         if v:
             work.add_identifier(attr(el, "alternateIdentifierType"), v)
 
     rels = []
-    box = child(res, "relatedIdentifiers")
+    box = top.get("relatedIdentifiers")
     for el in children(box, "relatedIdentifier") if box is not None else ():
         rels.append(
             make_relation(
@@ -122,7 +132,7 @@ def read_resource(res: Element) -> Work:
                 subject_doi=work.doi,
             )
         )
-    box = child(res, "relatedItems")
+    box = top.get("relatedItems")
     for item in children(box, "relatedItem") if box is not None else ():
         rid = child(item, "relatedItemIdentifier")
         rel_type = attr(item, "relationType")
@@ -139,7 +149,7 @@ def read_resource(res: Element) -> Work:
             titles = child(item, "titles")
             work.container = child_text(titles, "title") if titles is not None else None
     if work.container is None:
-        box = child(res, "descriptions")
+        box = top.get("descriptions")
         for el in children(box, "description") if box is not None else ():
             if attr(el, "descriptionType") == "SeriesInformation":
                 work.container = clean_text(text(el))

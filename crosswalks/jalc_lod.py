@@ -15,9 +15,8 @@ from linkgraph.crosswalks.xmlutil import (
     RDF,
     Element,
     attr,
-    child,
-    child_text,
-    children,
+    first_children,
+    group_children,
     local,
     parse_xml,
     text,
@@ -71,32 +70,49 @@ def _lang_guess(value: str) -> str:
 def read_description(d: Element) -> Work:
     work = Work(source_format=FORMAT, registration_agency="jalc")
     problems = work.problems
-    raw_doi = child_text(d, "doi") or attr(d, "about")
+    groups = group_children(d)
+    no_elements: list[Element] = []
+    doi_els = groups.get("doi")
+    raw_doi = (text(doi_els[0]) if doi_els else None) or attr(d, "about")
     work.set_doi(raw_doi)
-    for t in children(d, "title"):
+    for t in groups.get("title", no_elements):
         value = text(t)
         if value:
             work.titles.append(Title(value, _lang_guess(value)))
     if not work.titles:
         problems.append("no title")
-    for c in children(d, "creator"):
-        person = child(c, "Person")
-        if person is None:
+    for c in groups.get("creator", no_elements):
+        if not len(c):
             continue  # dc:creator plain-text duplicates of the foaf:Person list
-        name = child_text(person, "name")
-        given, family = child_text(person, "givenName"), child_text(person, "familyName")
-        full = ", ".join(p for p in (family, given) if p) or name
+        person = first_children(c).get("Person")
+        if person is None:
+            continue
+        first = first_children(person)
+        name = text(first.get("name"))
+        given, family = text(first.get("givenName")), text(first.get("familyName"))
+        full = (f"{family}, {given}" if family and given else family or given) or name
         if full:
             work.creators.append(Creator(full, given, family, lang=_lang_guess(full)))
-    pubs = [text(p) for p in children(d, "publisher") if text(p)]
-    work.publisher = next((p for p in pubs if _lang_guess(p) == "en"), pubs[0] if pubs else None)  # type: ignore[arg-type]
-    work.year = parse_year(child_text(d, "date"))
-    names = [text(p) for p in children(d, "publicationName") if text(p)]
-    work.container = next((n for n in names if _lang_guess(n) == "en"), names[0] if names else None)  # type: ignore[arg-type]
+    pubs = _texts(groups.get("publisher", no_elements))
+    work.publisher = next((p for p in pubs if _lang_guess(p) == "en"), pubs[0] if pubs else None)
+    dates = groups.get("date")
+    work.year = parse_year(text(dates[0]) if dates else None)
+    names = _texts(groups.get("publicationName", no_elements))
+    work.container = next((n for n in names if _lang_guess(n) == "en"), names[0] if names else None)
     seen: set[str] = set()
-    for issn in children(d, "issn"):
+    for issn in groups.get("issn", no_elements):
         value = text(issn)
         if value and value not in seen:
             seen.add(value)
             work.add_identifier("issn", value)
     return work
+
+
+def _texts(els: list[Element]) -> list[str]:
+    """The non-empty texts of ``els``, in order."""
+    out: list[str] = []
+    for el in els:
+        value = text(el)
+        if value:
+            out.append(value)
+    return out

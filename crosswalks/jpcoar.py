@@ -6,6 +6,7 @@ with a problem. The work's DOI is the one the repository registered
 
 from __future__ import annotations
 
+from linkgraph.crosswalks import xmlutil
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
 from linkgraph.crosswalks.normalize import (
     canonical_scheme,
@@ -18,9 +19,9 @@ from linkgraph.crosswalks.vocab import coar_version, coarse_type, make_relation
 from linkgraph.crosswalks.xmlutil import (
     Element,
     attr,
-    child,
     children,
     descendants,
+    group_children,
     lang,
     local,
     ns,
@@ -33,6 +34,8 @@ NS_PREFIX = "https://github.com/JPCOAR/schema/blob/master/"
 OAIRE = "http://namespace.openaire.eu/schema/oaire/"
 DC = "http://purl.org/dc/elements/1.1/"
 _RA = {"jalc": "jalc", "crossref": "crossref", "datacite": "datacite"}
+_NONE: list[Element] = []  # the empty group (never mutated)
+_LOCAL = xmlutil._LOCAL  # tag -> local name cache; inlined as _LOCAL.get(tag) or local(tag)
 
 
 def read(payload: bytes | str) -> list[Work]:
@@ -49,21 +52,22 @@ def schema_version(el: Element) -> str:
     return ns(el)[len(NS_PREFIX):].strip("/") or "?"
 
 
-def _creators(item: Element) -> list[Creator]:
+def _creators(creators: list[Element]) -> list[Creator]:
     out: list[Creator] = []
-    for seq, c in enumerate(children(item, "creator"), start=1):
+    for seq, c in enumerate(creators, start=1):
+        parts = group_children(c)
         orcid = None
-        for nid in children(c, "nameIdentifier"):
+        for nid in parts.get("nameIdentifier", _NONE):
             if (attr(nid, "nameIdentifierScheme") or "").upper() == "ORCID":
                 orcid = normalize_orcid(text(nid) or attr(nid, "nameIdentifierURI"))
         affs: list[tuple[str | None, str]] = []
-        for aff in children(c, "affiliation"):
+        for aff in parts.get("affiliation", _NONE):
             for an in children(aff, "affiliationName"):
                 if text(an):
                     affs.append((lang(an), text(an)))  # type: ignore[arg-type]
-        families = {lang(f): text(f) for f in children(c, "familyName") if text(f)}
-        givens = {lang(g): text(g) for g in children(c, "givenName") if text(g)}
-        names = [(lang(n), text(n)) for n in children(c, "creatorName") if text(n)]
+        families = {lang(f): text(f) for f in parts.get("familyName", _NONE) if text(f)}
+        givens = {lang(g): text(g) for g in parts.get("givenName", _NONE) if text(g)}
+        names = [(lang(n), text(n)) for n in parts.get("creatorName", _NONE) if text(n)]
         if not names:
             names = [
                 (lg, ", ".join(p for p in (fam, givens.get(lg)) if p)) for lg, fam in families.items()
@@ -80,18 +84,25 @@ def read_item(item: Element) -> Work:
     version = schema_version(item)
     work = Work(source_format=FORMAT)
     problems = work.problems
+    groups: dict[str, list[Element]] = {}  # direct children by local name, as group_children
     for el in item:
-        name = local(el.tag)
+        tag = el.tag
+        name = _LOCAL.get(tag) or local(tag)
+        group = groups.get(name)
+        if group is None:
+            groups[name] = [el]
+        else:
+            group.append(el)
         if name == "title" and text(el):
             work.titles.append(Title(text(el), lang(el)))  # type: ignore[arg-type]
         elif name == "alternative" and text(el):
             work.titles.append(Title(text(el), lang(el), "AlternativeTitle"))  # type: ignore[arg-type]
     if not work.titles:
         problems.append("no title")
-    work.creators = _creators(item)
+    work.creators = _creators(groups.get("creator", _NONE))
 
     pubs: list[tuple[str | None, str]] = []
-    for p in children(item, "publisher"):
+    for p in groups.get("publisher", _NONE):
         if ns(p) == DC:  # dc:publisher
             if text(p):
                 pubs.append((lang(p), text(p)))  # type: ignore[arg-type]
@@ -99,14 +110,14 @@ def read_item(item: Element) -> Work:
             pubs += [(lang(n), text(n)) for n in children(p, "publisherName") if text(n)]  # type: ignore[misc]
     work.publisher = next((n for la, n in pubs if la == "en"), pubs[0][1] if pubs else None)
 
-    for d in children(item, "date"):
+    for d in groups.get("date", _NONE):
         if attr(d, "dateType") == "Issued":
             work.year = parse_year(text(d))
     if work.year is None:
-        for d in children(item, "date"):
+        for d in groups.get("date", _NONE):
             work.year = work.year or parse_year(text(d))
 
-    type_el = child(item, "type")
+    type_el = next(iter(groups.get("type", _NONE)), None)
     if type_el is not None:
         uri, label = attr(type_el, "resource"), text(type_el)
         work.resource_type_raw = label or uri
@@ -114,19 +125,19 @@ def read_item(item: Element) -> Work:
         if p and label and uri:
             work.resource_type, p = coarse_type("coar", label)
         problems.extend(p)
-    ver = next((v for v in children(item, "version") if ns(v) == OAIRE), None)
+    ver = next((v for v in groups.get("version", _NONE) if ns(v) == OAIRE), None)
     if ver is not None:
         work.version, p = coar_version(attr(ver, "resource"), text(ver))
         problems.extend(p)
 
     registered = None
-    for reg in children(item, "identifierRegistration"):
+    for reg in groups.get("identifierRegistration", _NONE):
         registered = text(reg)
         work.registration_agency = _RA.get((attr(reg, "identifierType") or "").lower())
         if work.registration_agency is None:
             problems.append(f"identifierRegistration type {attr(reg, 'identifierType')!r} is no DOI agency")
     doi_ids = []
-    for ident in children(item, "identifier"):
+    for ident in groups.get("identifier", _NONE):
         value = text(ident)
         if not value:
             continue
@@ -144,14 +155,14 @@ def read_item(item: Element) -> Work:
         if registered:
             work.add_identifier("doi", work.doi or registered)
 
-    containers = [(lang(t), text(t)) for t in children(item, "sourceTitle") if text(t)]
+    containers = [(lang(t), text(t)) for t in groups.get("sourceTitle", _NONE) if text(t)]
     work.container = next((n for la, n in containers if la == "en"), containers[0][1] if containers else None)
-    for sid in children(item, "sourceIdentifier"):
+    for sid in groups.get("sourceIdentifier", _NONE):
         if text(sid):
             work.add_identifier(attr(sid, "identifierType"), text(sid))
 
     rels = []
-    for rel in children(item, "relation"):
+    for rel in groups.get("relation", _NONE):
         rtype = attr(rel, "relationType")
         targets = list(children(rel, "relatedIdentifier"))
         if not targets:

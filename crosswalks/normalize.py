@@ -16,6 +16,8 @@ _DOI_PREFIXES = re.compile(
     r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|doi:\s*|info:doi/|urn:doi:)", re.IGNORECASE
 )
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+# the ASCII output form of normalize_doi: no whitespace, no %-escape, no upper case
+_DOI_NORMAL = re.compile(r"10\.[0-9]{4,9}/[^\sA-Z%]+")
 _DOI_IN_URL = re.compile(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)
 _ORCID_RE = re.compile(r"(\d{4}-?\d{4}-?\d{4}-?\d{3}[\dX])", re.IGNORECASE)
 # hyphenated ID alone or after an orcid.org URL prefix (no digits before it, nothing after)
@@ -42,6 +44,8 @@ def normalize_doi(value: str | None) -> tuple[str | None, list[str]]:
     """
     if value is None:
         return None, ["DOI missing"]
+    if value.isascii() and value[-1:] not in "/." and _DOI_NORMAL.fullmatch(value):
+        return value, []  # already normalised: every step below is the identity on it
     # NFKC and the invisible-character table are the identity on ASCII: skip them there
     if value.isascii():
         text = value.strip()

@@ -102,6 +102,32 @@ def child(el: Element, name: str) -> Element | None:
     return next(el.iterchildren(f"{{*}}{name}"), None)
 
 
+def first_children(el: Element) -> dict[str, Element]:
+    """The first direct child per local name, in one pass (cheaper than a lookup per name:
+    ``child()`` walks every child, since lxml's iterators look one match ahead)."""
+    first: dict[str, Element] = {}
+    for c in el:
+        tag = c.tag
+        name = _LOCAL.get(tag) or local(tag)
+        if name not in first:
+            first[name] = c
+    return first
+
+
+def group_children(el: Element) -> dict[str, list[Element]]:
+    """Direct children by local name, each list in document order, in one pass."""
+    groups: dict[str, list[Element]] = {}
+    for c in el:
+        tag = c.tag
+        name = _LOCAL.get(tag) or local(tag)
+        group = groups.get(name)
+        if group is None:
+            groups[name] = [c]
+        else:
+            group.append(c)
+    return groups
+
+
 def child_text(el: Element, name: str) -> str | None:
     return text(child(el, name))
 
@@ -116,7 +142,7 @@ def attr(el: Element, name: str) -> str | None:
     value = el.get(name)
     if value is None:
         suffix = "}" + name  # a namespaced attribute with this local name
-        for key in el.keys():  # keys() is cheaper than items(); most elements have no match
+        for key in el.keys():  # noqa: SIM118 - an Element iterates its children, not its keys
             if key.endswith(suffix):
                 value = el.get(key)
                 break
