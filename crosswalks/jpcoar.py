@@ -23,6 +23,7 @@ from linkgraph.crosswalks.xmlutil import (
     descendants,
     group_children,
     lang,
+    lang_texts,
     local,
     ns,
     parse_xml,
@@ -62,12 +63,10 @@ def _creators(creators: list[Element]) -> list[Creator]:
                 orcid = normalize_orcid(text(nid) or attr(nid, "nameIdentifierURI"))
         affs: list[tuple[str | None, str]] = []
         for aff in parts.get("affiliation", _NONE):
-            for an in children(aff, "affiliationName"):
-                if text(an):
-                    affs.append((lang(an), text(an)))  # type: ignore[arg-type]
-        families = {lang(f): text(f) for f in parts.get("familyName", _NONE) if text(f)}
-        givens = {lang(g): text(g) for g in parts.get("givenName", _NONE) if text(g)}
-        names = [(lang(n), text(n)) for n in parts.get("creatorName", _NONE) if text(n)]
+            affs += lang_texts(children(aff, "affiliationName"))
+        families = dict(lang_texts(parts.get("familyName", _NONE)))
+        givens = dict(lang_texts(parts.get("givenName", _NONE)))
+        names = lang_texts(parts.get("creatorName", _NONE))
         if not names:
             names = [
                 (lg, ", ".join(p for p in (fam, givens.get(lg)) if p)) for lg, fam in families.items()
@@ -93,10 +92,14 @@ def read_item(item: Element) -> Work:
             groups[name] = [el]
         else:
             group.append(el)
-        if name == "title" and text(el):
-            work.titles.append(Title(text(el), lang(el)))  # type: ignore[arg-type]
-        elif name == "alternative" and text(el):
-            work.titles.append(Title(text(el), lang(el), "AlternativeTitle"))  # type: ignore[arg-type]
+        if name == "title":
+            value = text(el)
+            if value:
+                work.titles.append(Title(value, lang(el)))
+        elif name == "alternative":
+            value = text(el)
+            if value:
+                work.titles.append(Title(value, lang(el), "AlternativeTitle"))
     if not work.titles:
         problems.append("no title")
     work.creators = _creators(groups.get("creator", _NONE))
@@ -107,7 +110,7 @@ def read_item(item: Element) -> Work:
             if text(p):
                 pubs.append((lang(p), text(p)))  # type: ignore[arg-type]
         else:  # 2.0 jpcoar:publisher/jpcoar:publisherName (+ description, place)
-            pubs += [(lang(n), text(n)) for n in children(p, "publisherName") if text(n)]  # type: ignore[misc]
+            pubs += lang_texts(children(p, "publisherName"))
     work.publisher = next((n for la, n in pubs if la == "en"), pubs[0][1] if pubs else None)
 
     for d in groups.get("date", _NONE):
@@ -155,7 +158,7 @@ def read_item(item: Element) -> Work:
         if registered:
             work.add_identifier("doi", work.doi or registered)
 
-    containers = [(lang(t), text(t)) for t in groups.get("sourceTitle", _NONE) if text(t)]
+    containers = lang_texts(groups.get("sourceTitle", _NONE))
     work.container = next((n for la, n in containers if la == "en"), containers[0][1] if containers else None)
     for sid in groups.get("sourceIdentifier", _NONE):
         if text(sid):

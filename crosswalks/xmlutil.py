@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
@@ -20,6 +20,26 @@ _PARSER = etree.XMLParser(
     remove_pis=True,
 )
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
+
+
+def _declares(data: bytes) -> bool:
+    """True when ``data`` holds ``<!DOCTYPE`` or ``<!ENTITY`` (ASCII case-insensitive).
+
+    Scans for b"!" with find (a memchr) and looks around each hit: ~20x faster than the regex
+    over a record without "!"; past a few hits (comments, CDATA, prose) the regex takes over."""
+    i = data.find(b"!")
+    hits = 0
+    while i != -1:
+        hits += 1
+        if hits > 4:  # every match has its "!" at or after i: search from the "<" before it
+            return _DOCTYPE.search(data, i - 1) is not None
+        if i and data[i - 1] == 0x3C:  # "<!"
+            word = data[i + 1 : i + 8].upper()
+            if word == b"DOCTYPE" or word[:6] == b"ENTITY":
+                return True
+        i = data.find(b"!", i + 1)
+    return False
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -38,9 +58,8 @@ def parse_xml(payload: bytes | str) -> tuple[Element | None, str | None]:
     data = to_bytes(payload)
     if isinstance(payload, str) and data.lstrip().startswith(b"<?xml"):
         # an encoding declaration in a str payload would contradict the UTF-8 bytes we made
-        data = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", data, count=1)
-    # b"!" is a memchr scan (~40x faster than searching b"<!"); the regex decides when it hits
-    if b"!" in data and _DOCTYPE.search(data):
+        data = _XML_DECL.sub(b"", data, count=1)
+    if _declares(data):
         return None, "XML refused: DOCTYPE or ENTITY declaration (XXE / entity expansion risk)"
     if not data.strip():
         return None, "empty payload"
@@ -154,4 +173,16 @@ def attr(el: Element, name: str) -> str | None:
 
 def lang(el: Element) -> str | None:
     value = el.get(XML_LANG) or el.get("lang")
-    return value.strip() if value and value.strip() else None
+    if value:
+        value = value.strip()
+    return value or None
+
+
+def lang_texts(els: Iterable[Element]) -> list[tuple[str | None, str]]:
+    """``(lang(el), text(el))`` for each element of ``els`` that has text, in order."""
+    out: list[tuple[str | None, str]] = []
+    for el in els:
+        value = text(el)
+        if value:
+            out.append((lang(el), value))
+    return out
