@@ -36,6 +36,14 @@ OAIRE = "http://namespace.openaire.eu/schema/oaire/"
 DC = "http://purl.org/dc/elements/1.1/"
 _RA = {"jalc": "jalc", "crossref": "crossref", "datacite": "datacite"}
 _NONE: list[Element] = []  # the empty group (never mutated)
+# the direct children of jpcoar:jpcoar that read_item looks at (any namespace)
+_READ_TAGS = tuple(
+    f"{{*}}{name}"
+    for name in (
+        "title", "alternative", "creator", "publisher", "date", "type", "version",
+        "identifierRegistration", "identifier", "sourceTitle", "sourceIdentifier", "relation",
+    )
+)
 _LOCAL = xmlutil._LOCAL  # tag -> local name cache; inlined as _LOCAL.get(tag) or local(tag)
 
 
@@ -84,7 +92,7 @@ def read_item(item: Element) -> Work:
     work = Work(source_format=FORMAT)
     problems = work.problems
     groups: dict[str, list[Element]] = {}  # direct children by local name, as group_children
-    for el in item:
+    for el in item.iterchildren(*_READ_TAGS):  # lxml skips the other children without proxies
         tag = el.tag
         name = _LOCAL.get(tag) or local(tag)
         group = groups.get(name)

@@ -56,6 +56,8 @@ def normalize_doi(value: str | None) -> tuple[str | None, list[str]]:
         if stripped == text:
             break
         text = stripped
+        if text.startswith("10."):  # every prefix pattern starts with a letter: none can match
+            break
     if "%" in text:
         text = unicodedata.normalize("NFKC", unquote(text)).strip()
     text = (text if text.isascii() else text.translate(_INVISIBLE)).strip().lower()
