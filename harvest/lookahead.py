@@ -17,6 +17,7 @@ than before: the harvest loop waits for the prefetched page instead of asking ag
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -70,6 +71,10 @@ class Lookahead(Generic[R]):
         self._pending: dict[str, Future[R]] = {}
         self._generation = 0
         self._closed = False
+        # Two long-lived workers: one can parse page N+1 while the other waits for N+2.
+        # (A thread per page made every prefetch wait for the new thread to get the GIL.)
+        self._jobs: queue.SimpleQueue[tuple[str, Future[R]] | None] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
         self.started = 0  # prefetches begun
         self.used = 0  # prefetched pages the harvest loop took
 
@@ -90,19 +95,23 @@ class Lookahead(Generic[R]):
                 future: Future[R] = Future()
                 self._pending[token] = future
                 self.started += 1
-            threading.Thread(
-                target=self._run, args=(token, future), name="oai-lookahead", daemon=True
-            ).start()
+                if len(self._workers) < 2:
+                    worker = threading.Thread(target=self._work, name="oai-lookahead", daemon=True)
+                    self._workers.append(worker)
+                    worker.start()
+            self._jobs.put((token, future))
 
         return offer
 
-    def _run(self, token: str, future: Future[R]) -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(self._fetch(token, self.offer_for(token)))
-        except BaseException as exc:  # noqa: BLE001 - delivered to whoever takes the page
-            future.set_exception(exc)
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            token, future = job
+            if not future.set_running_or_notify_cancel():
+                continue  # dropped before it started
+            try:
+                future.set_result(self._fetch(token, self.offer_for(token)))
+            except BaseException as exc:  # noqa: BLE001 - delivered to whoever takes the page
+                future.set_exception(exc)
 
     def take(self, token: str | None) -> Future[R] | None:
         """The prefetched page for ``token``, if one was started; otherwise every pending
@@ -119,6 +128,8 @@ class Lookahead(Generic[R]):
         with self._lock:
             self._closed = True
             self._drop()
+            for _ in self._workers:
+                self._jobs.put(None)  # each worker ends after its current page
 
     def _drop(self) -> None:
         self._generation += 1
