@@ -149,3 +149,22 @@ def test_out_of_memory_in_a_harvest_is_reported_not_a_traceback(tmp_path: Path) 
         )
     assert out.returncode == 1, out.stderr
     assert "Traceback" not in out.stderr and "error:" in out.stderr
+
+
+def test_a_store_with_small_row_groups_writes_a_plain_duckdb_file(db_path: Path) -> None:
+    """`harvest oai` attaches the file with 8,192-row groups; everyone else opens it as usual."""
+    from linkgraph.store import HARVEST_ROW_GROUP
+
+    with Store(db_path, row_group_size=HARVEST_ROW_GROUP) as store:
+        recs = [rec(f"r{i:05d}", 1 + i % 28, f"<x>{i}</x>") for i in range(20_000)]
+        with store.transaction() as cur:
+            Store.upsert_raw(cur, "src", 1, recs)
+        with store.transaction() as cur:  # the upsert path works on it too
+            Store.upsert_raw(cur, "src", 2, [rec("r00001", 28, "<x>newer</x>")])
+        store.cursor().execute("CHECKPOINT")
+        groups = store.query("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('raw_records')")[0][0]
+        assert groups >= 3  # 20,000 rows in 8,192-row groups, not one group of 122,880
+    assert not (db_path.parent / ".tmp").exists()  # spill files would go beside the database
+    with Store(db_path, read_only=True) as store:  # a plain open reads everything
+        assert store.query("SELECT count(*) FROM raw_records")[0][0] == 20_000
+        assert rows(store)["r00001"][2] == "<x>newer</x>"
