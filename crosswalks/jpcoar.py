@@ -72,8 +72,8 @@ def _creators(creators: list[Element]) -> list[Creator]:
         affs: list[tuple[str | None, str]] = []
         for aff in parts.get("affiliation", _NONE):
             affs += lang_texts(children(aff, "affiliationName"))
-        families = dict(lang_texts(parts.get("familyName", _NONE)))
-        givens = dict(lang_texts(parts.get("givenName", _NONE)))
+        families = dict(lang_texts(parts["familyName"])) if "familyName" in parts else {}
+        givens = dict(lang_texts(parts["givenName"])) if "givenName" in parts else {}
         names = lang_texts(parts.get("creatorName", _NONE))
         if not names:
             names = [

@@ -184,5 +184,6 @@ def lang_texts(els: Iterable[Element]) -> list[tuple[str | None, str]]:
     for el in els:
         value = text(el)
         if value:
-            out.append((lang(el), value))
+            code = el.get(XML_LANG) or el.get("lang")  # lang(el), inlined
+            out.append(((code.strip() or None) if code else None, value))
     return out
