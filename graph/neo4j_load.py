@@ -263,7 +263,7 @@ class Loader:
     def __init__(self, store: Store, driver: Driver, target: Neo4jTarget, *,
                  batch_size: int = 5000, progress: ProgressFn | None = None) -> None:
         self.store = store
-        self.con = store.con.cursor()  # the temp tables of this load live on it
+        self.con = store.cursor()  # the temp tables of this load live on it
         self.driver = driver
         self.target = target
         self.batch_size = batch_size

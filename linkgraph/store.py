@@ -19,7 +19,6 @@ import duckdb
 import pyarrow as pa
 
 from linkgraph import arrowbuild
-
 from linkgraph.errors import StoreError, UsageError
 
 ENV_DB = "LINKGRAPH_DB"
@@ -86,15 +85,18 @@ RAW_SCHEMA = pa.schema(
     ]
 )
 
-# A newer datestamp replaces; the same datestamp with another payload replaces (the server
-# changed content without touching the datestamp); an older one never does. Re-storing the
-# same page therefore changes nothing, not even fetched_at.
-_UPSERT_RAW = """
+# A batch of keys not stored yet; the upsert below adds the conflict rule to the same SELECT.
+_INSERT_RAW = """
 INSERT INTO raw_records
 SELECT source, record_id, datestamp, deleted, metadata_format, payload, sha256(payload),
        sets, fetched_at, run_id, nextval('raw_change_seq')
 FROM raw_batch
-ON CONFLICT (source, record_id) DO UPDATE SET
+"""
+
+# A newer datestamp replaces; the same datestamp with another payload replaces (the server
+# changed content without touching the datestamp); an older one never does. Re-storing the
+# same page therefore changes nothing, not even fetched_at.
+_UPSERT_RAW = _INSERT_RAW + """ON CONFLICT (source, record_id) DO UPDATE SET
     datestamp = excluded.datestamp,
     deleted = excluded.deleted,
     metadata_format = excluded.metadata_format,
@@ -109,14 +111,6 @@ WHERE excluded.datestamp > raw_records.datestamp
    OR (excluded.datestamp IS NOT DISTINCT FROM raw_records.datestamp
        AND (excluded.payload_hash IS DISTINCT FROM raw_records.payload_hash
             OR excluded.deleted <> raw_records.deleted))
-"""
-
-
-_INSERT_RAW = """
-INSERT INTO raw_records
-SELECT source, record_id, datestamp, deleted, metadata_format, payload, sha256(payload),
-       sets, fetched_at, run_id, nextval('raw_change_seq')
-FROM raw_batch
 """
 
 

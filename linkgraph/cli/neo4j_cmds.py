@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
 
         # without a cap the 2M-work export peaked at 8.5 GB (bench/bench_neo4j.py)
         with open_store(db, read_only=True, memory_limit=memory_limit) as store:
-            cur = store.con.cursor()  # the export's temp tables live on this connection
+            cur = store.cursor()  # the export's temp tables live on this connection
             try:
                 result = export_csv(cur, directory, database=database, compress=gzip)
             finally:
@@ -164,7 +164,7 @@ def register(app: typer.Typer) -> None:
         nq.check_backend(backend)
         if backend == "duckdb":
             with open_store(db) as store:
-                cur = store.con.cursor()
+                cur = store.cursor()
                 try:
                     result = nq.run_duckdb(cur, name)
                 finally:

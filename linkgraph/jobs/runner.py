@@ -31,7 +31,6 @@ from typing import Any
 import pyarrow as pa
 
 from linkgraph import arrowbuild
-
 from linkgraph.config import Config, SourceConfig, format_duration
 from linkgraph.errors import LinkgraphError, StoreError, UsageError
 from linkgraph.jobs.connectors import SourceOutcome, harvest_source
