@@ -75,7 +75,7 @@ def harvest_sickle(url: str, db: Path) -> int:
             with store.transaction() as cur:
                 cur.register("raw_batch_t", raw_table("sickle", None, batch))
                 cur.execute("INSERT INTO raw_records SELECT source, record_id, datestamp, deleted,"
-                            " metadata_format, payload, sha256(payload), sets, fetched_at, run_id,"
+                            " metadata_format, payload, payload_hash, sets, fetched_at, run_id,"
                             " nextval('raw_change_seq') FROM raw_batch_t ON CONFLICT DO NOTHING")
                 cur.unregister("raw_batch_t")
             batch.clear()

@@ -168,3 +168,38 @@ def test_a_store_with_small_row_groups_writes_a_plain_duckdb_file(db_path: Path)
     with Store(db_path, read_only=True) as store:  # a plain open reads everything
         assert store.query("SELECT count(*) FROM raw_records")[0][0] == 20_000
         assert rows(store)["r00001"][2] == "<x>newer</x>"
+
+
+def test_zstd_migration_keeps_stored_rows_and_compresses_payloads(db_path: Path) -> None:
+    """A store made before migration 7 keeps every raw row (and its change_seq) when the table
+    is rebuilt with a zstd payload column, and the upsert rules still hold afterwards."""
+    con = duckdb.connect(str(db_path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ)")
+    for mig in load_migrations():
+        if mig.version >= 7:
+            break
+        con.execute(mig.sql)
+        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [mig.version, mig.name])
+    con.execute(
+        "INSERT INTO raw_records SELECT 'src', 'r' || i, TIMESTAMPTZ '2024-01-01', false, 'oai_dc',"
+        " '<dc>' || repeat('title ', 500) || i || '</dc>', 'h' || i, ['s'], now(), 1, i"
+        " FROM range(3000) t(i)"
+    )
+    con.close()
+    with Store(db_path) as store:
+        assert store.schema_version >= 7
+        n, seq, sample = store.query(
+            "SELECT count(*), max(change_seq), min(payload) FILTER (record_id = 'r7') FROM raw_records"
+        )[0]
+        assert (n, seq) == (3000, 2999)
+        assert sample.endswith("title 7</dc>")
+        store.con.execute("CHECKPOINT")
+        kinds = {r[0] for r in store.query(
+            "SELECT compression FROM pragma_storage_info('raw_records') WHERE column_name = 'payload'"
+            " AND segment_type = 'VARCHAR'"
+        )}
+        assert kinds == {"ZSTD"}
+        with store.transaction() as cur:  # the primary key survived the rebuild
+            Store.upsert_raw(cur, "src", 2, [rec("r7", 2, "<new/>")])
+        assert store.query("SELECT payload FROM raw_records WHERE record_id = 'r7'")[0][0] == "<new/>"
+        assert store.query("SELECT count(*) FROM raw_records")[0][0] == 3000
