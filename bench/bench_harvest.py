@@ -60,7 +60,8 @@ def harvest_linkgraph(url: str, db: Path, *, windows: int = 1, full: bool = Fals
 
 
 def harvest_sickle(url: str, db: Path) -> int:
-    """Sickle fetches and parses; its records go to the same table in Arrow batches."""
+    """Sickle fetches and parses; its records go to the same table in Arrow batches of one
+    row group each (the size DuckDB writes straight to the file, as linkgraph's commits do)."""
     from datetime import datetime, timezone
 
     from sickle import Sickle
@@ -85,7 +86,7 @@ def harvest_sickle(url: str, db: Path) -> int:
             batch.append(RawRecord(h.identifier, stamp(h.datestamp), h.deleted, PREFIX,
                                    None if h.deleted else rec.raw, tuple(h.setSpecs)))
             n += 1
-            if len(batch) >= 1000:
+            if len(batch) >= HARVEST_ROW_GROUP:
                 flush()
         if batch:
             flush()

@@ -41,9 +41,13 @@ class Window:
 @dataclass(slots=True)
 class PageCommit:
     """One fetched page on its way to the store: its records and the window's checkpoint
-    as it stands after the page (a snapshot: the harvest loop goes on mutating its own)."""
+    as it stands after the page (a snapshot: the harvest loop goes on mutating its own).
 
-    window: Window
+    ``window`` is None for the first part of a page that the writer split (see
+    :mod:`linkgraph.harvest.writer`): records stored ahead of their page's checkpoint,
+    which a resume fetches and upserts again; the rest of the page carries the checkpoint."""
+
+    window: Window | None
     records: list[RawRecord]
     warnings: list[str] = field(default_factory=list)
     url: str | None = None
@@ -217,7 +221,8 @@ class Checkpoints:
 
     def _write_pages(self, pages: Sequence[PageCommit], records: list[RawRecord], *, new_only: bool) -> None:
         deleted = sum(1 for r in records if r.deleted)
-        last: dict[str, Window] = {p.window.key: p.window for p in pages}
+        last: dict[str, Window] = {p.window.key: p.window for p in pages if p.window is not None}
+        whole = sum(1 for p in pages if p.window is not None)  # pages whose checkpoint moves
         now = utcnow()
         with self.store.transaction() as cur:
             Store.upsert_raw(cur, self.source, self.run_id, records, new_only=new_only)
@@ -237,10 +242,10 @@ class Checkpoints:
             cur.execute(
                 "UPDATE harvest_runs SET pages = pages + ?, records = records + ?,"
                 " deleted = deleted + ? WHERE run_id = ?",
-                [len(pages), len(records), deleted, self.run_id],
+                [whole, len(records), deleted, self.run_id],
             )
             c = self.counters  # updated under the store's lock: windows run in threads
-            c.pages += len(pages)
+            c.pages += whole
             c.records += len(records)
             c.deleted += deleted
             c.warnings.extend(text for text, _ in warnings)

@@ -168,7 +168,7 @@ class OAIHarvester:
 
         errors: list[BaseException] = []
         workers = max(1, min(self.opts.windows, len(pending)))
-        self.writer = PageWriter(self.cp, on_commit=self._committed)
+        self.writer = PageWriter(self.cp, align=self.store.row_group_size, on_commit=self._committed)
         try:
             if workers == 1:
                 for w in pending:

@@ -7,6 +7,14 @@ in one transaction with each window's newest checkpoint (group commit): the reco
 checkpoint still commit together, so a kill at any instant loses at most pages that were
 never committed, and a resume fetches them again. With a slow server every page gets a
 transaction of its own.
+
+With ``align`` (the store's row-group size) a full group commits a whole number of row groups:
+DuckDB then writes them straight into the file, compressed, instead of logging every payload
+in the WAL and spilling it to disk until a checkpoint; and no short row group is left between
+full ones for the checkpoint to merge (which rewrote nearly everything). To get there the
+writer may split a page: its first records are stored in this transaction *without* moving
+the page's checkpoint, the rest commit with the checkpoint in the next one. Killed in
+between, a resume fetches that page again and the upsert stores its records once.
 """
 
 from __future__ import annotations
@@ -37,10 +45,15 @@ class PageWriter:
         max_pending: int = 8,
         max_group_records: int = 1000,
         max_delay: float = 0.5,
+        align: int | None = None,
         on_commit: Callable[[list[PageCommit]], None] | None = None,
     ):
+        """``align``: commit full groups in multiples of this many records (and wait for
+        that many rather than ``max_group_records``); the delay and flushes still commit
+        whatever is waiting."""
         self.cp = checkpoints
-        self.max_group_records = max_group_records
+        self.align = align
+        self.max_group_records = align or max_group_records
         self.max_delay = max_delay
         self.on_commit = on_commit
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_pending)
@@ -95,15 +108,23 @@ class PageWriter:
                 group.append(item)
                 size += len(item.records)
             if group and (item is None or stopping or size >= self.max_group_records):
-                self._commit(group)
-                for _ in group:
-                    self._queue.task_done()
-                group, size = [], 0
+                if self.align and item is not None and not stopping:
+                    done, group = split_group(group, size - size % self.align)
+                else:
+                    done, group = group, []
+                self._commit(done)
+                for p in done:
+                    if p.window is not None:  # a page's first part is not a queue item
+                        self._queue.task_done()
+                size = sum(len(p.records) for p in group)
+                deadline = time.monotonic() + self.max_delay
             if stopping:
                 self._queue.task_done()
                 return
 
     def _commit(self, group: list[PageCommit]) -> None:
+        if not group:
+            return
         if self._error is not None:
             return  # after a failure nothing more is written: the checkpoint stays consistent
         try:
@@ -113,3 +134,22 @@ class PageWriter:
             return
         if self.on_commit is not None:
             self.on_commit(group)
+
+
+def split_group(group: list[PageCommit], n: int) -> tuple[list[PageCommit], list[PageCommit]]:
+    """The first ``n`` records of ``group`` and the rest, split inside a page if need be.
+
+    A split page's first part carries no window (its checkpoint does not move) and its
+    second part carries the window, the warnings and the URL."""
+    head: list[PageCommit] = []
+    for i, page in enumerate(group):
+        if n <= 0:
+            return head, group[i:]
+        if len(page.records) <= n:
+            head.append(page)
+            n -= len(page.records)
+            continue
+        head.append(PageCommit(None, page.records[:n]))
+        rest = PageCommit(page.window, page.records[n:], page.warnings, page.url)
+        return head, [rest, *group[i + 1:]]
+    return head, []
