@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from linkgraph.harvest.checkpoint import Checkpoints, PageCommit, Window
+
 from linkgraph.store import RawRecord
 
 _STOP = object()

@@ -10,11 +10,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harvest_helpers import kill_after_requests, served, stored
-
 from linkgraph.harvest.checkpoint import Checkpoints, PageCommit, Window
 from linkgraph.harvest.replay.corpus import Corpus
 from linkgraph.harvest.replay.server import ReplayServer
 from linkgraph.harvest.writer import PageWriter, split_group
+
 from linkgraph.store import RawRecord, Store
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
