@@ -47,14 +47,18 @@ class PageWriter:
         max_group_records: int = 1000,
         max_delay: float = 0.5,
         align: int | None = None,
+        max_group_bytes: int = 8 << 20,
         on_commit: Callable[[list[PageCommit]], None] | None = None,
     ):
         """``align``: commit full groups in multiples of this many records (and wait for
         that many rather than ``max_group_records``); the delay and flushes still commit
-        whatever is waiting."""
+        whatever is waiting. ``max_group_bytes`` (payload characters) commits a group of
+        large records before it is full, unaligned: a 2,048-record group of 7 KB JPCOAR
+        records is 14 MB in Python, again in Arrow, and more inside DuckDB's upsert."""
         self.cp = checkpoints
         self.align = align
         self.max_group_records = align or max_group_records
+        self.max_group_bytes = max_group_bytes
         self.max_delay = max_delay
         self.on_commit = on_commit
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_pending)
@@ -89,7 +93,7 @@ class PageWriter:
 
     def _run(self) -> None:
         group: list[PageCommit] = []
-        size = 0
+        size = nbytes = 0
         deadline = 0.0
         while True:
             if not group:
@@ -108,8 +112,10 @@ class PageWriter:
                     deadline = time.monotonic() + self.max_delay
                 group.append(item)
                 size += len(item.records)
-            if group and (item is None or stopping or size >= self.max_group_records):
-                if self.align and item is not None and not stopping:
+                nbytes += _payload_chars(item)
+            too_big = nbytes >= self.max_group_bytes
+            if group and (item is None or stopping or too_big or size >= self.max_group_records):
+                if self.align and item is not None and not stopping and not too_big:
                     done, group = split_group(group, size - size % self.align)
                 else:
                     done, group = group, []
@@ -118,6 +124,7 @@ class PageWriter:
                     if p.window is not None:  # a page's first part is not a queue item
                         self._queue.task_done()
                 size = sum(len(p.records) for p in group)
+                nbytes = sum(_payload_chars(p) for p in group)
                 deadline = time.monotonic() + self.max_delay
             if stopping:
                 self._queue.task_done()
@@ -135,6 +142,10 @@ class PageWriter:
             return
         if self.on_commit is not None:
             self.on_commit(group)
+
+
+def _payload_chars(page: PageCommit) -> int:
+    return sum(len(r.payload) for r in page.records if r.payload is not None)
 
 
 def split_group(group: list[PageCommit], n: int) -> tuple[list[PageCommit], list[PageCommit]]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -123,6 +125,11 @@ _CATALOG = "linkgraph_db"
 # and 4,096 rows harvest at the same speed and 8,192 no faster, while peak memory grows with
 # the group (223, 262 and 314 MB), since each group waits whole in Python and in Arrow.
 HARVEST_ROW_GROUP = 2048
+# DuckDB's cap for `linkgraph harvest oai`, besides the key index (see Store.set_memory_limit).
+# DuckDB fills its cap with blocks it has just written, so the cap is most of the harvest's
+# memory: 32 MB keeps a 300k-record harvest near 250 MB RSS. 24 MB was too small for the
+# upsert of a re-harvest of 7 KB JPCOAR records (Out of Memory); 32 MB passes it.
+HARVEST_MEMORY_LIMIT = "32MB"
 
 
 def raw_table(source: str, run_id: int | None, records: Sequence[RawRecord]) -> pa.Table:
@@ -158,6 +165,19 @@ def payload_hash(payload: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+_INDEX_BYTES_PER_ROW = 64  # a raw_records key in DuckDB's ART: about 59 bytes measured at 300k rows
+_UNITS = {"": 1, "b": 1, "bytes": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+          "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+
+
+def _bytes(text: str) -> int | None:
+    """``'61.0 MiB'`` (DuckDB's way of showing a size) as bytes; None when unreadable."""
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in _UNITS:
+        return None
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
 def _newer(a: RawRecord, b: RawRecord) -> bool:
     if a.datestamp is None or b.datestamp is None:
         return True  # later in the stream wins
@@ -190,6 +210,9 @@ class Store:
         if not in_memory and not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._use: str | None = None
+        self._memory_base: int | None = None  # the caller's cap, without the indexes
+        self._memory_set = 0
+        self._fitted_at = 0.0
         self.row_group_size: int | None = None  # set when the file is attached with it
         try:
             if row_group_size and not read_only and not in_memory:
@@ -205,6 +228,7 @@ class Store:
         except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        self._lock = threading.RLock()
         if memory_limit:
             self.set_memory_limit(memory_limit)
         if not read_only:
@@ -212,16 +236,49 @@ class Store:
             # blocks (and the whole primary-key index), and doing that every 16 MB made
             # harvest commits several times slower.
             self.con.execute("SET checkpoint_threshold = '64MB'")
-        self._lock = threading.RLock()
         if not read_only:
             self.migrate()
 
     def set_memory_limit(self, limit: str) -> None:
-        """Cap DuckDB's buffer memory (e.g. ``"128MB"``); beyond it DuckDB spills to disk."""
+        """Cap DuckDB's buffer memory (e.g. ``"128MB"``) *besides its key indexes*; beyond it
+        DuckDB spills to disk.
+
+        DuckDB holds a table's primary-key index whole in memory and counts it against the
+        cap, and the index grows with the store (about 60 bytes per raw record): under a fixed
+        64 MB a harvest into a store of some 800k records ran out of memory. So the cap set
+        is the given limit plus what the indexes hold, refitted as they grow (see
+        :meth:`fit_memory_limit`, called after each write transaction)."""
         try:
             self.con.execute(f"SET memory_limit = '{limit}'")
+            row = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
         except duckdb.Error as exc:
             raise UsageError(f"bad memory limit {limit!r}: {exc}") from exc
+        self._memory_base = _bytes(str(row[0])) if row else None
+        self._memory_set = self._memory_base or 0
+        self._fitted_at = 0.0
+        self.fit_memory_limit(force=True)
+
+    def fit_memory_limit(self, *, force: bool = False) -> None:
+        """Raise (or lower) the cap to the base limit plus the indexes' memory, a quarter more
+        and 4 MB; at most every 0.1 s unless ``force`` (the query costs about 0.5 ms), and
+        only when it moved by 5%."""
+        if self._memory_base is None or (not force and time.monotonic() - self._fitted_at < 0.1):
+            return
+        self._fitted_at = time.monotonic()
+        with self._lock:
+            # What the indexes hold now, or will once a write loads them (DuckDB reads an
+            # index lazily, whole, inside the first transaction that needs it).
+            row = self.con.execute(
+                "SELECT (SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
+                "        WHERE tag = 'ART_INDEX'),"
+                "       (SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables()"
+                f"        WHERE has_primary_key AND database_name = current_database()) * {_INDEX_BYTES_PER_ROW}"
+            ).fetchone()
+            index = max(int(row[0]), int(row[1])) if row else 0
+            want = self._memory_base + (index * 5 // 4 + (4 << 20) if index else 0)
+            if abs(want - self._memory_set) > self._memory_set // 20:
+                self.con.execute(f"SET memory_limit = '{want}B'")
+                self._memory_set = want
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor of the store's connection, on the store's database."""
@@ -287,6 +344,7 @@ class Store:
             try:
                 yield cur
                 cur.execute("COMMIT")
+                self.fit_memory_limit()
             except BaseException as exc:
                 try:
                     cur.execute("ROLLBACK")

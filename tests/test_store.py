@@ -203,3 +203,21 @@ def test_zstd_migration_keeps_stored_rows_and_compresses_payloads(db_path: Path)
             Store.upsert_raw(cur, "src", 2, [rec("r7", 2, "<new/>")])
         assert store.query("SELECT payload FROM raw_records WHERE record_id = 'r7'")[0][0] == "<new/>"
         assert store.query("SELECT count(*) FROM raw_records")[0][0] == 3000
+
+
+def test_memory_limit_leaves_room_for_the_key_index_as_the_store_grows(db_path: Path) -> None:
+    """DuckDB keeps raw_records' key index whole in memory and counts it against the cap: a
+    fixed 16MB cap made writes into a store of some 300k records fail with Out of Memory."""
+    stamp = datetime(2024, 1, 1, tzinfo=UTC)
+    recs = [RawRecord(f"oai:example.org:{i:09d}", stamp, False, "oai_dc", "<x/>") for i in range(300_000)]
+    with Store(db_path, memory_limit="16MB") as store:
+        for start in range(0, len(recs), 3000):  # the index grows past the 16MB asked for
+            with store.transaction() as cur:
+                Store.upsert_raw(cur, "src", 1, recs[start:start + 3000], new_only=True)
+    with Store(db_path, memory_limit="16MB") as store:  # reopened: the index is not loaded yet
+        limit = store.query("SELECT current_setting('memory_limit')")[0][0]
+        assert limit != "15.2 MiB"  # the cap set makes room for the index it will load
+        more = [RawRecord(f"oai:example.org:x{i}", stamp, False, "oai_dc", "<y/>") for i in range(2000)]
+        with store.transaction() as cur:  # loads the whole index
+            Store.upsert_raw(cur, "src", 2, more)
+        assert store.query("SELECT count(*) FROM raw_records")[0][0] == 302_000

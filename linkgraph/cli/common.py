@@ -49,7 +49,9 @@ MemoryOption = Annotated[
     typer.Option(
         "--memory-limit",
         envvar="LINKGRAPH_MEMORY_LIMIT",
-        help="Cap on DuckDB's memory for this command (e.g. 128MB, 2GB); beyond it DuckDB spills to disk.",
+        help="Cap on DuckDB's memory for this command (e.g. 128MB, 2GB); beyond it DuckDB spills to disk."
+        " The store's key indexes, which DuckDB keeps whole in memory and which grow with the store"
+        " (about 64 bytes per record), come on top.",
     ),
 ]
 

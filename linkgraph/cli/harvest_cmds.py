@@ -23,7 +23,7 @@ from linkgraph.harvest.http import DEFAULT_CONTACT, HttpPolicy, Transport
 from linkgraph.harvest.oai import OAIClient
 from linkgraph.harvest.oai_harvest import HarvestResult, OAIHarvester, OAIHarvestOptions
 from linkgraph.status import job_history, source_status
-from linkgraph.store import HARVEST_ROW_GROUP, default_db_path, open_for_reading
+from linkgraph.store import HARVEST_MEMORY_LIMIT, HARVEST_ROW_GROUP, default_db_path, open_for_reading
 
 oai_app = typer.Typer(help="Ask an OAI-PMH endpoint what it offers (no database needed).", no_args_is_help=True)
 harvest_app = typer.Typer(
@@ -136,7 +136,7 @@ def harvest_oai(
     timeout: TimeoutOption = 60.0,
     retries: RetriesOption = 5,
     delay: DelayOption = 0.0,
-    memory_limit: MemoryOption = "64MB",
+    memory_limit: MemoryOption = HARVEST_MEMORY_LIMIT,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
