@@ -6,7 +6,9 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
+from linkgraph.harvest.checkpoint import Checkpoints, Window
 from linkgraph.harvest.replay.corpus import Corpus
+
 from linkgraph.store import Store
 
 
@@ -54,3 +56,13 @@ def kill_after_requests(proc: "subprocess.Popen[bytes]", log: object, n: int, *,
         time.sleep(0.005)
     proc.kill()
     raise AssertionError(f"the harvest made fewer than {n} requests in {timeout} s")
+
+
+def one_window_run(store: Store, source: str = "src") -> tuple[Checkpoints, Window]:
+    """A registered source with a started run and one planned window spanning everything."""
+    cp = Checkpoints(store, source)
+    cp.register_source("oai", "http://example.invalid/oai", {})
+    cp.start_run(None, None, 1)
+    w = Window("all", None, None)
+    cp.plan_windows([w])
+    return cp, w

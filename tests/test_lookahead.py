@@ -8,14 +8,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from harvest_helpers import served, stored
-
-from linkgraph.harvest.checkpoint import Checkpoints, Window
+from harvest_helpers import one_window_run, served, stored
 from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.lookahead import Lookahead, token_hint
 from linkgraph.harvest.oai_harvest import OAIHarvester, OAIHarvestOptions
 from linkgraph.harvest.replay.corpus import Corpus
 from linkgraph.harvest.replay.server import ReplayServer
+
 from linkgraph.store import RawRecord, Store
 
 UTC = timezone.utc
@@ -115,11 +114,7 @@ def test_lookahead_drops_an_abandoned_chain_and_keeps_its_depth() -> None:
 def test_a_stored_key_switches_the_plain_insert_to_the_upsert(db_path: Path) -> None:
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     with Store(db_path) as store:
-        cp = Checkpoints(store, "src")
-        cp.register_source("oai", "http://example.invalid/oai", {})
-        cp.start_run(None, None, 1)
-        w = Window("all", None, None)
-        cp.plan_windows([w])
+        cp, w = one_window_run(store)
         first = [RawRecord(f"id{i}", t0, False, "oai_dc", f"<x>{i}</x>") for i in range(5)]
         cp.commit_page(w, first)
         seq_before = dict(store.query("SELECT record_id, change_seq FROM raw_records"))

@@ -9,8 +9,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harvest_helpers import kill_after_requests, served, stored
-from linkgraph.harvest.checkpoint import Checkpoints, PageCommit, Window
+from harvest_helpers import kill_after_requests, one_window_run, served, stored
+from linkgraph.harvest.checkpoint import PageCommit, Window
 from linkgraph.harvest.replay.corpus import Corpus
 from linkgraph.harvest.replay.server import ReplayServer
 from linkgraph.harvest.writer import PageWriter, split_group
@@ -43,11 +43,7 @@ def test_split_group_cuts_inside_a_page_and_keeps_its_checkpoint_with_the_rest()
 def test_aligned_commits_store_whole_groups_and_move_each_checkpoint_only_with_its_page(db_path: Path) -> None:
     seen: list[tuple[int, str | None, int]] = []  # records committed, stored token, stored rows
     with Store(db_path) as store:
-        cp = Checkpoints(store, "src")
-        cp.register_source("oai", "http://example.invalid/oai", {})
-        cp.start_run(None, None, 1)
-        w = Window("all", None, None)
-        cp.plan_windows([w])
+        cp, w = one_window_run(store)
 
         def committed(group: list[PageCommit]) -> None:
             token = store.query("SELECT token FROM harvest_state WHERE source = 'src'")[0][0]
