@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -236,7 +236,6 @@ class Store:
             # blocks (and the whole primary-key index), and doing that every 16 MB made
             # harvest commits several times slower.
             self.con.execute("SET checkpoint_threshold = '64MB'")
-        if not read_only:
             self.migrate()
 
     def set_memory_limit(self, limit: str) -> None:
@@ -255,7 +254,6 @@ class Store:
             raise UsageError(f"bad memory limit {limit!r}: {exc}") from exc
         self._memory_base = _bytes(str(row[0])) if row else None
         self._memory_set = self._memory_base or 0
-        self._fitted_at = 0.0
         self.fit_memory_limit(force=True)
 
     def fit_memory_limit(self, *, force: bool = False) -> None:
@@ -265,14 +263,15 @@ class Store:
         if self._memory_base is None or (not force and time.monotonic() - self._fitted_at < 0.1):
             return
         self._fitted_at = time.monotonic()
-        with self._lock:
+        with self._lock, suppress(duckdb.Error):  # best effort: the cap stays as set
             # What the indexes hold now, or will once a write loads them (DuckDB reads an
             # index lazily, whole, inside the first transaction that needs it).
             row = self.con.execute(
                 "SELECT (SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
                 "        WHERE tag = 'ART_INDEX'),"
                 "       (SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables()"
-                f"        WHERE has_primary_key AND database_name = current_database()) * {_INDEX_BYTES_PER_ROW}"
+                "        WHERE has_primary_key AND database_name = current_database()) * ?",
+                [_INDEX_BYTES_PER_ROW],
             ).fetchone()
             index = max(int(row[0]), int(row[1])) if row else 0
             want = self._memory_base + (index * 5 // 4 + (4 << 20) if index else 0)
@@ -344,7 +343,6 @@ class Store:
             try:
                 yield cur
                 cur.execute("COMMIT")
-                self.fit_memory_limit()
             except BaseException as exc:
                 try:
                     cur.execute("ROLLBACK")
@@ -355,6 +353,7 @@ class Store:
                 raise
             finally:
                 cur.close()
+            self.fit_memory_limit()  # after the commit: it is not part of the write
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
         with self._lock:
