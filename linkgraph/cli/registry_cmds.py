@@ -41,7 +41,13 @@ from linkgraph.harvest.agency import (
 from linkgraph.harvest.http import DEFAULT_CONTACT, HttpPolicy, Transport
 from linkgraph.harvest.oai_harvest import OAIHarvester
 from linkgraph.harvest.ratelimit import MARGIN
-from linkgraph.harvest.rest_harvest import RestHarvester, RestHarvestOptions, RestHarvestResult
+from linkgraph.harvest.rest_harvest import (
+    RestHarvester,
+    RestHarvestOptions,
+    RestHarvestResult,
+    RestSource,
+)
+from linkgraph.store import Store
 
 FromOption = Annotated[
     str | None,
@@ -58,6 +64,16 @@ MailtoOption = Annotated[
 
 def _policy(contact: str, timeout: float, retries: int, *, delay: float = 0.0, concurrency: int = 1) -> HttpPolicy:
     return HttpPolicy(timeout=timeout, retries=retries, delay=delay, contact=contact, concurrency=max(1, concurrency))
+
+
+def _run_rest(
+    store: Store, tr: Transport, src: RestSource, source_name: str, label: str,
+    *, from_: str | None, until: str | None, full: bool, quiet: bool,
+) -> RestHarvestResult:
+    """One REST harvest (Crossref, DataCite, JaLC) behind a progress bar."""
+    with record_progress(label, quiet=quiet) as advance:
+        opts = RestHarvestOptions(from_=from_, until=until, full=full)
+        return RestHarvester(store, src, source_name, opts, progress=advance, requests=lambda: tr.requests).run()
 
 
 def _finish(result: RestHarvestResult, json_out: bool, quiet: bool, extra: str = "") -> None:
@@ -100,9 +116,8 @@ def harvest_crossref(
     source_name = name or (f"crossref:prefix:{prefix}" if prefix else f"crossref:member:{member}") + (f":{type_}" if type_ else "")
     with open_store(db) as store, Transport(_policy(mailto or contact, timeout, retries, concurrency=concurrency)) as tr:
         src = crossref.CrossrefSource(tr, query, base_url=base_url, max_concurrency=concurrency)
-        with record_progress("harvest crossref", quiet=quiet or json_out) as advance:
-            opts = RestHarvestOptions(from_=from_, until=until, full=full)
-            result = RestHarvester(store, src, source_name, opts, progress=advance, requests=lambda: tr.requests).run()
+        result = _run_rest(store, tr, src, source_name, "harvest crossref",
+                           from_=from_, until=until, full=full, quiet=quiet or json_out)
     _finish(result, json_out, quiet, f" (pool {src.limits.pool or '?'}, {src.limits.rate:g} req/s)")
 
 
@@ -131,9 +146,8 @@ def harvest_datacite(
     with open_store(db) as store, Transport(_policy(contact, timeout, retries, delay=delay)) as tr:
         src = datacite.DataCiteSource(tr, client_id=client_id, provider_id=provider_id, prefix=prefix,
                                       page_size=page_size, base_url=base_url)
-        with record_progress("harvest datacite", quiet=quiet or json_out) as advance:
-            opts = RestHarvestOptions(from_=from_, until=until, full=full)
-            result = RestHarvester(store, src, source_name, opts, progress=advance, requests=lambda: tr.requests).run()
+        result = _run_rest(store, tr, src, source_name, "harvest datacite",
+                           from_=from_, until=until, full=full, quiet=quiet or json_out)
     _finish(result, json_out, quiet)
 
 
@@ -177,9 +191,8 @@ def harvest_jalc(
     with open_store(db) as store, Transport(policy) as tr:
         client = jalc.JalcClient(tr, base_url=base_url, double_encode=not single_encode)
         src = jalc.JalcSource(store, source_name, client, prefix, rows=rows, concurrency=concurrency)
-        with record_progress(f"harvest jalc {prefix}", quiet=quiet or json_out) as advance:
-            opts = RestHarvestOptions(from_=from_, until=until, full=full)
-            result = RestHarvester(store, src, source_name, opts, progress=advance, requests=lambda: tr.requests).run()
+        result = _run_rest(store, tr, src, source_name, f"harvest jalc {prefix}",
+                           from_=from_, until=until, full=full, quiet=quiet or json_out)
     _finish(result, json_out, quiet, f" ({src.fetched} fetched, {src.skipped} unchanged)")
 
 
