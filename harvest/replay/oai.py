@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .corpus import DAYS, SECONDS, UTC, Corpus, Query, Row
 from .faults import Fault
+from .gzipparts import Part
 from .server import Request, Response
 
 OAI_HEAD = (
@@ -103,7 +104,12 @@ class OAIApp:
             echo = {} if err.code in ("badVerb", "badArgument") else args
             body = (f"<error code={_attr(err.code)}>{_text(err.message)}</error>").encode()
             return Response(200, self._envelope(request, echo, body))
-        return Response(200, self._envelope(request, args, body), records=records)
+        if isinstance(body, bytes):
+            return Response(200, self._envelope(request, args, body), records=records)
+        # a list page: its records are parts the server may compress once and reuse
+        parts: list[Part] = [(self._envelope(request, args, b"", close=False), None), *body,
+                             (b"</OAI-PMH>\n", None)]
+        return Response(200, b"".join(p for p, _ in parts), records=records, parts=parts)
 
     # -- request checks -----------------------------------------------------------------
 
@@ -218,15 +224,15 @@ class OAIApp:
         parts = [b"<GetRecord>", *self._record(row, prefix, request.fault), b"</GetRecord>"]
         return b"".join(parts), 1
 
-    def _ListIdentifiers(self, request: Request, args: dict[str, str]) -> tuple[bytes, int]:
+    def _ListIdentifiers(self, request: Request, args: dict[str, str]) -> tuple[list[Part], int]:
         return self._list(request, args, "ListIdentifiers")
 
-    def _ListRecords(self, request: Request, args: dict[str, str]) -> tuple[bytes, int]:
+    def _ListRecords(self, request: Request, args: dict[str, str]) -> tuple[list[Part], int]:
         return self._list(request, args, "ListRecords")
 
     # -- lists ----------------------------------------------------------------------------
 
-    def _list(self, request: Request, args: dict[str, str], verb: str) -> tuple[bytes, int]:
+    def _list(self, request: Request, args: dict[str, str], verb: str) -> tuple[list[Part], int]:
         fault = request.fault
         token_in = args.get("resumptionToken")
         if token_in is not None:
@@ -247,13 +253,20 @@ class OAIApp:
         rows = rows[: self.page_size]
         if not rows:
             raise OAIError("noRecordsMatch", "no records match the request")
-        items: list[bytes] = []  # pieces joined once: a page is copied a single time
+        tag = verb.encode()
         if verb == "ListRecords":
-            for k, row in enumerate(rows):
-                items.extend(self._record(row, q.prefix, fault if k == 0 else None))
+            items = [b"".join(self._record(row, q.prefix, fault if k == 0 else None))
+                     for k, row in enumerate(rows)]
         else:
-            for k, row in enumerate(rows):
-                items.append(self._header(row, fault if k == 0 else None))
+            items = [self._header(row, fault if k == 0 else None) for k, row in enumerate(rows)]
+        # The records of a page of base rows (int refs: never changed at run time) are the
+        # same bytes each time that page is served: a key made of the rows lets the server
+        # keep their compressed form. Records added or updated at run time are not kept.
+        key = None
+        if (verb == "ListRecords" and not (fault is not None and fault.kind == "badchar")
+                and all(isinstance(row.ref, int) for row in rows)):
+            key = (self.instance, q.prefix, tuple(row.ref for row in rows))
+        parts: list[Part] = [(b"<" + tag + b">" + b"".join(items), key)]
         if fault is not None and fault.kind == "repeat":
             token = token_in if token_in is not None else self._encode(verb, q, None, 0, total)
         elif more:
@@ -266,11 +279,11 @@ class OAIApp:
             if token is not None and self.token_ttl is not None:
                 when = datetime.fromtimestamp(time.time() + self.token_ttl, UTC)
                 expiry = f' expirationDate="{when.strftime("%Y-%m-%dT%H:%M:%SZ")}"'
-            items.append(
+            parts.append((
                 f'<resumptionToken{expiry} completeListSize="{total}" cursor="{cursor}">'
-                f"{_text(token or '')}</resumptionToken>".encode())
-        tag = verb.encode()
-        return b"<" + tag + b">" + b"".join(items) + b"</" + tag + b">", len(rows)
+                f"{_text(token or '')}</resumptionToken>".encode(), None))
+        parts.append((b"</" + tag + b">", None))
+        return parts, len(rows)
 
     def _header(self, row: Row, fault: Fault | None = None) -> bytes:
         ident = _text(row.identifier)
@@ -324,12 +337,13 @@ class OAIApp:
 
     # -- envelope -------------------------------------------------------------------------
 
-    def _envelope(self, request: Request, args: dict[str, str], body: bytes) -> bytes:
+    def _envelope(self, request: Request, args: dict[str, str], body: bytes, *,
+                  close: bool = True) -> bytes:
         attrs = "".join(f" {k}={_attr(v)}" for k, v in args.items())
         return b"".join((
             OAI_HEAD,
             f"<responseDate>{_now()}</responseDate>"
             f"<request{attrs}>{_text(request.base_url)}</request>".encode(),
             body,
-            b"</OAI-PMH>\n",
+            b"</OAI-PMH>\n" if close else b"",
         ))

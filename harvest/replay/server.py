@@ -18,7 +18,8 @@ App interface (how other replay apps are mounted, e.g. Crossref / DataCite / JaL
 routed to the app with the longest mount prefix of its path. ``Request`` carries the method,
 the path, the decoded query (and, for a form-encoded POST, body) parameters as lists, the
 headers, the app's absolute base URL and the ``Fault`` chosen for it. ``Response`` is a status,
-a body, a content type, extra headers, and the number of records it holds (for the log).
+a body, a content type, extra headers, the number of records it holds (for the log) and,
+optionally, the body as parts whose compressed form the server may keep and reuse.
 
 For every page request the server counts one page in the shared ``FaultPlan``, then applies
 the transport faults itself (503, 503date, 500, 429, drop, slow, truncate) and the
@@ -44,6 +45,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .corpus import Corpus
 from .faults import Fault, FaultPlan
+from .gzipparts import GzipParts, Part
 
 XML_TYPE = "text/xml; charset=utf-8"
 GZIP_MIN_BYTES = 512  # below this gzip costs more than it saves
@@ -75,6 +77,9 @@ class Response:
     content_type: str = XML_TYPE
     headers: list[tuple[str, str]] = field(default_factory=list)
     records: int = 0
+    # The body as parts, when the app can tell which of them repeat from response to
+    # response: their compressed form is then kept and spliced in (see gzipparts).
+    parts: list[Part] | None = None
 
 
 class App(Protocol):
@@ -244,7 +249,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             accept = (self.headers.get("Accept-Encoding") or "").lower()
             if len(body) >= GZIP_MIN_BYTES and _accepts_gzip(accept):
-                body = gzip.compress(body, compresslevel=1)
+                body = (self.server.replay.gzip.compress(resp.parts) if resp.parts is not None
+                        else gzip.compress(body, compresslevel=1))
                 headers.append(("Content-Encoding", "gzip"))
             headers.append(("Content-Length", str(len(body))))
         headers.append(("Vary", "Accept-Encoding"))
@@ -309,6 +315,7 @@ class ReplayServer:
         self.latency_ms = float(latency_ms)
         self.faults = FaultPlan.parse(faults)
         self.log = RequestLogBook()
+        self.gzip = GzipParts(level=1, max_bytes=128 << 20)  # kept compressed pages, shared by the apps
         self.apps: dict[str, App] = {}
         if corpus is not None:
             self.apps["/oai"] = OAIApp(corpus, page_size=page_size, token_ttl=token_ttl)
