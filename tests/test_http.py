@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import gzip
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from linkgraph.errors import TransportError
-from linkgraph.harvest.http import HttpPolicy, Pacer, Transport, parse_retry_after
+from linkgraph.harvest.http import HttpPolicy, Pacer, Transport, body_chunks, parse_retry_after
 
 
 @contextmanager
@@ -115,3 +116,54 @@ def test_pacer_hold_blocks_every_thread() -> None:
     t0 = time.monotonic()
     pacer.wait()
     assert time.monotonic() - t0 >= 0.25
+
+
+@contextmanager
+def gzip_server(body: bytes) -> Iterator[str]:
+    """Serves ``body`` as it is, labelled Content-Encoding: gzip."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/g"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _decoded(resp: httpx.Response) -> bytes:
+    return b"".join(body_chunks(resp))
+
+
+@pytest.mark.parametrize(
+    "wire, text",
+    [
+        (gzip.compress(b"<a>" + b"x" * 300_000 + b"</a>"), b"<a>" + b"x" * 300_000 + b"</a>"),
+        (gzip.compress(b"<a>one") + gzip.compress(b"two</a>"), b"<a>onetwo</a>"),  # two members
+        (gzip.compress(b"<a/>") + b"\x00\x00\x00", b"<a/>"),  # padding after the member: ignored
+    ],
+    ids=["large", "two-members", "trailing-padding"],
+)
+def test_gzip_bodies_are_decoded_whole(wire: bytes, text: bytes) -> None:
+    with gzip_server(wire) as url, Transport(HttpPolicy()) as tr:
+        assert tr.fetch(url, _decoded) == text
+
+
+def test_a_body_that_is_not_gzip_is_retried_then_reported_with_its_url() -> None:
+    with gzip_server(b"<a>plain, not gzip</a>") as url, \
+            Transport(HttpPolicy(retries=1, backoff=0.01)) as tr:
+        with pytest.raises(TransportError) as err:
+            tr.fetch(url, _decoded)
+    assert err.value.url == url and "bad gzip body" in str(err.value)
+    assert tr.requests == 2

@@ -109,7 +109,7 @@ class OAIApp:
         # a list page: its records are parts the server may compress once and reuse
         parts: list[Part] = [(self._envelope(request, args, b"", close=False), None), *body,
                              (b"</OAI-PMH>\n", None)]
-        return Response(200, b"".join(p for p, _ in parts), records=records, parts=parts)
+        return Response.from_parts(parts, status=200, records=records)
 
     # -- request checks -----------------------------------------------------------------
 

@@ -78,8 +78,19 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     records: int = 0
     # The body as parts, when the app can tell which of them repeat from response to
-    # response: their compressed form is then kept and spliced in (see gzipparts).
+    # response: their compressed form is then kept and spliced in (see gzipparts). They
+    # count only while ``body`` is the very object made from them (see ``current_parts``).
     parts: list[Part] | None = None
+    _parts_body: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_parts(cls, parts: list[Part], **kw: object) -> Response:
+        body = b"".join(p for p, _ in parts)
+        return cls(body=body, parts=parts, _parts_body=body, **kw)  # type: ignore[arg-type]
+
+    def current_parts(self) -> list[Part] | None:
+        """The parts, unless ``body`` was replaced since (a wrapper that rewrites it)."""
+        return self.parts if self.parts is not None and self.body is self._parts_body else None
 
 
 class App(Protocol):
@@ -249,7 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             accept = (self.headers.get("Accept-Encoding") or "").lower()
             if len(body) >= GZIP_MIN_BYTES and _accepts_gzip(accept):
-                body = (self.server.replay.gzip.compress(resp.parts) if resp.parts is not None
+                parts = resp.current_parts()
+                body = (self.server.replay.gzip.compress(parts) if parts is not None
                         else gzip.compress(body, compresslevel=1))
                 headers.append(("Content-Encoding", "gzip"))
             headers.append(("Content-Length", str(len(body))))
