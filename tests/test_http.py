@@ -38,10 +38,17 @@ def scripted_server(statuses: list[tuple[int, dict[str, str]]]) -> Iterator[tupl
         def log_message(self, *a: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serving(Handler, "/x") as url:
+        yield url, seen
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler], path: str) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 with ``handler``; yields the URL of ``path``."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/x", seen
+        yield f"http://127.0.0.1:{httpd.server_address[1]}{path}"
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -133,13 +140,8 @@ def gzip_server(body: bytes) -> Iterator[str]:
         def log_message(self, *a: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/g"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(Handler, "/g") as url:
+        yield url
 
 
 def _decoded(resp: httpx.Response) -> bytes:
