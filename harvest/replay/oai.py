@@ -29,6 +29,7 @@ from .faults import Fault
 from .gzipparts import Part
 from .server import Request, Response
 
+OAI_TAIL = b"</OAI-PMH>\n"
 OAI_HEAD = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" '
@@ -108,7 +109,7 @@ class OAIApp:
             return Response(200, self._envelope(request, args, body), records=records)
         # a list page: its records are parts the server may compress once and reuse
         parts: list[Part] = [(self._envelope(request, args, b"", close=False), None), *body,
-                             (b"</OAI-PMH>\n", None)]
+                             (OAI_TAIL, None)]
         return Response.from_parts(parts, status=200, records=records)
 
     # -- request checks -----------------------------------------------------------------
@@ -345,5 +346,5 @@ class OAIApp:
             f"<responseDate>{_now()}</responseDate>"
             f"<request{attrs}>{_text(request.base_url)}</request>".encode(),
             body,
-            b"</OAI-PMH>\n" if close else b"",
+            OAI_TAIL if close else b"",
         ))

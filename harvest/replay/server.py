@@ -29,7 +29,6 @@ sees them in ``request.fault``. Every request ends up in ``server.log``.
 
 from __future__ import annotations
 
-import gzip
 import socket
 import threading
 import time
@@ -260,9 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             accept = (self.headers.get("Accept-Encoding") or "").lower()
             if len(body) >= GZIP_MIN_BYTES and _accepts_gzip(accept):
-                parts = resp.current_parts()
-                body = (self.server.replay.gzip.compress(parts) if parts is not None
-                        else gzip.compress(body, compresslevel=1))
+                body = self.server.replay.gzip.compress(resp.current_parts() or [(body, None)])
                 headers.append(("Content-Encoding", "gzip"))
             headers.append(("Content-Length", str(len(body))))
         headers.append(("Vary", "Accept-Encoding"))
