@@ -113,10 +113,14 @@ def parse_datestamp(value: str) -> datetime:
 
 
 def format_datestamp(value: datetime, granularity: str) -> str:
-    value = value.astimezone(timezone.utc)
+    # Formatted by hand: datetime.strftime imports the time module through Python-level
+    # import code on every call, and in a threaded harvest that hands the GIL away (about
+    # 0.1 ms a call measured mid-harvest, against 2 us alone). Zero-padded years, as ISO 8601.
+    v = value.astimezone(timezone.utc)
+    day = f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
     if granularity == DAY:
-        return value.strftime("%Y-%m-%d")
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return day
+    return f"{day}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
 
 
 def granularity_step(granularity: str) -> timedelta:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NamedTuple
 
+from linkgraph.harvest.oai import format_datestamp
+
 if TYPE_CHECKING:
     from .synthetic import SyntheticBase
 
@@ -222,8 +224,7 @@ class Corpus:
 
     def format_datestamp(self, epoch: int) -> str:
         """A datestamp in the corpus granularity."""
-        fmt = "%Y-%m-%dT%H:%M:%SZ" if self.granularity == SECONDS else "%Y-%m-%d"
-        return datetime.fromtimestamp(epoch, UTC).strftime(fmt)
+        return format_datestamp(datetime.fromtimestamp(epoch, UTC), self.granularity)
 
     # -- mutation -----------------------------------------------------------------------
 
