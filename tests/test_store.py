@@ -170,6 +170,21 @@ def test_a_store_with_small_row_groups_writes_a_plain_duckdb_file(db_path: Path)
         assert rows(store)["r00001"][2] == "<x>newer</x>"
 
 
+def test_a_harvest_store_leaves_a_core_to_the_parser(db_path: Path) -> None:
+    """`harvest oai` caps DuckDB's threads at one core fewer than the process may use."""
+    import os
+
+    from linkgraph.store import harvest_threads
+
+    cores = len(os.sched_getaffinity(0))
+    assert harvest_threads() == max(1, cores - 1)
+    with Store(db_path, threads=1) as store:
+        assert store.query("SELECT current_setting('threads')")[0][0] == 1
+        with store.transaction() as cur:
+            Store.upsert_raw(cur, "src", 1, [rec("r1", 1, "<x/>")])
+        assert rows(store)["r1"][2] == "<x/>"
+
+
 def test_zstd_migration_keeps_stored_rows_and_compresses_payloads(db_path: Path) -> None:
     """A store made before migration 7 keeps every raw row (and its change_seq) when the table
     is rebuilt with a zstd payload column, and the upsert rules still hold afterwards."""

@@ -57,10 +57,11 @@ MemoryOption = Annotated[
 
 
 def open_store(
-    db: Path | None, *, read_only: bool = False, memory_limit: str | None = None, row_group_size: int | None = None
+    db: Path | None, *, read_only: bool = False, memory_limit: str | None = None, row_group_size: int | None = None,
+    threads: int | None = None,
 ) -> Store:
     return Store(db if db is not None else default_db_path(), read_only=read_only, memory_limit=memory_limit,
-                 row_group_size=row_group_size)
+                 row_group_size=row_group_size, threads=threads)
 
 
 def print_json(data: Any) -> None:

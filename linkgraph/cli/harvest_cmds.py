@@ -23,7 +23,13 @@ from linkgraph.harvest.http import DEFAULT_CONTACT, HttpPolicy, Transport
 from linkgraph.harvest.oai import OAIClient
 from linkgraph.harvest.oai_harvest import HarvestResult, OAIHarvester, OAIHarvestOptions
 from linkgraph.status import job_history, source_status
-from linkgraph.store import HARVEST_MEMORY_LIMIT, HARVEST_ROW_GROUP, default_db_path, open_for_reading
+from linkgraph.store import (
+    HARVEST_MEMORY_LIMIT,
+    HARVEST_ROW_GROUP,
+    default_db_path,
+    harvest_threads,
+    open_for_reading,
+)
 
 oai_app = typer.Typer(help="Ask an OAI-PMH endpoint what it offers (no database needed).", no_args_is_help=True)
 harvest_app = typer.Typer(
@@ -147,7 +153,8 @@ def harvest_oai(
     """
     opts = OAIHarvestOptions(prefix=prefix, set_=set_, from_=from_, until=until, windows=windows, window_by=window_by, full=full,
                               lookahead=lookahead)
-    with open_store(db, memory_limit=memory_limit, row_group_size=HARVEST_ROW_GROUP) as store, \
+    with open_store(db, memory_limit=memory_limit, row_group_size=HARVEST_ROW_GROUP,
+                    threads=harvest_threads()) as store, \
             _transport(contact, timeout, retries, delay, concurrency=windows) as tr:
         with record_progress(f"harvest {prefix}", quiet=quiet or json_out) as advance:
             harvester = OAIHarvester(store, url, opts, name=name, transport=tr, progress=advance)
