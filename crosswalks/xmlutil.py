@@ -19,27 +19,19 @@ _PARSER = etree.XMLParser(
     remove_comments=True,
     remove_pis=True,
 )
-_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
+_REFUSED = "XML refused: DOCTYPE or ENTITY declaration (XXE / entity expansion risk)"
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 (and UTF-32 LE) byte-order marks
 
 
 def _declares(data: bytes) -> bool:
-    """True when ``data`` holds ``<!DOCTYPE`` or ``<!ENTITY`` (ASCII case-insensitive).
+    """True when ``data`` holds ``<!DOCTYPE`` or ``<!ENTITY``.
 
-    Scans for b"!" with find (a memchr) and looks around each hit: ~20x faster than the regex
-    over a record without "!"; past a few hits (comments, CDATA, prose) the regex takes over."""
-    i = data.find(b"!")
-    hits = 0
-    while i != -1:
-        hits += 1
-        if hits > 4:  # every match has its "!" at or after i: search from the "<" before it
-            return _DOCTYPE.search(data, i - 1) is not None
-        if i and data[i - 1] == 0x3C:  # "<!"
-            word = data[i + 1 : i + 8].upper()
-            if word == b"DOCTYPE" or word[:6] == b"ENTITY":
-                return True
-        i = data.find(b"!", i + 1)
-    return False
+    XML markup is case-sensitive: libxml2 reads only these spellings as declarations and
+    refuses any other (``<!doctype`` is a syntax error, nothing is declared or expanded), so
+    two substring scans suffice (0.5 us on a 6 KB record, against 3 us for a case-blind scan
+    of every ``!`` in a record with comments)."""
+    return b"<!DOCTYPE" in data or b"<!ENTITY" in data
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -60,7 +52,7 @@ def parse_xml(payload: bytes | str) -> tuple[Element | None, str | None]:
         # an encoding declaration in a str payload would contradict the UTF-8 bytes we made
         data = _XML_DECL.sub(b"", data, count=1)
     if _declares(data):
-        return None, "XML refused: DOCTYPE or ENTITY declaration (XXE / entity expansion risk)"
+        return None, _REFUSED
     if not data.strip():
         return None, "empty payload"
     try:
@@ -71,6 +63,8 @@ def parse_xml(payload: bytes | str) -> tuple[Element | None, str | None]:
         return None, f"unreadable XML: {exc}"
     if root is None:
         return None, "empty XML document"
+    if (data[:2] in _WIDE_BOMS or b"\x00" in data[:4]) and root.getroottree().docinfo.internalDTD is not None:
+        return None, _REFUSED  # UTF-16/32: the byte scan above cannot see its declarations
     return root, None
 
 
