@@ -5,8 +5,8 @@
     python bench/bench_crosswalks.py --quick --only crossref-xml --only jpcoar
 
 The synthetic corpus is built from real shared fixtures (one record per format, the DOI made
-unique per copy) as the pipeline sees them: the ``<metadata>`` child for OAI formats, one JSON
-record for REST. junii2 and JaLC deposit XML have no shared fixture; their template follows the
+unique per copy) as the pipeline hands them to the readers, in UTF-8 bytes: the ``<metadata>``
+child for OAI formats, one JSON record for REST. junii2 and JaLC deposit XML have no shared fixture; their template follows the
 junii2 schema and JaLC manual appendix 8. Target: >= 10k records/s per format on one core, and
 < 1 GB peak RSS for 1M raw records.
 """
@@ -81,9 +81,10 @@ def templates() -> dict[str, tuple[str, str]]:
     }
 
 
-def corpus(fmt: str, n: int) -> list[str]:
+def corpus(fmt: str, n: int) -> list[bytes]:
+    """``n`` payloads as the pipeline hands them to the readers: UTF-8 bytes."""
     template, needle = templates()[fmt]
-    return [template.replace(needle, f"x{i}") for i in range(n)]
+    return [template.replace(needle, f"x{i}").encode() for i in range(n)]
 
 
 def bench_readers(n: int, only: list[str] | None = None, repeat: int = 1) -> dict[str, float]:

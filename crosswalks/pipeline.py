@@ -105,7 +105,7 @@ class Batch:
             p[name].append(value)
 
     def add_record(
-        self, source: str, record_id: str, deleted: bool, mfmt: str, payload: str | None,
+        self, source: str, record_id: str, deleted: bool, mfmt: str, payload: bytes | str | None,
         change_seq: int,
     ) -> None:
         self.keys["source"].append(source)
@@ -217,8 +217,11 @@ def write_batch(cur: duckdb.DuckDBPyConnection, batch: Batch) -> dict[str, int]:
     return counts
 
 
+# The payload as UTF-8 bytes (encode() is a plain re-typing, no escape parsing): DuckDB hands
+# out a 6 KB JSON or XML payload as bytes 4x faster than as str (1.6 against 6.0 us), and the
+# XML readers would encode a str straight back to bytes for libxml2.
 _SELECT = """
-SELECT source, record_id, deleted, metadata_format, payload, change_seq
+SELECT source, record_id, deleted, metadata_format, encode(payload) AS payload, change_seq
 FROM raw_records WHERE change_seq > ? AND change_seq <= ?
 ORDER BY change_seq LIMIT ?
 """
