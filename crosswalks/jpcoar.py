@@ -44,6 +44,7 @@ _READ_TAGS = tuple(
         "identifierRegistration", "identifier", "sourceTitle", "sourceIdentifier", "relation",
     )
 )
+_TITLE_TAGS = ("{*}title", "{*}alternative")
 _LOCAL = xmlutil._LOCAL  # tag -> local name cache; inlined as _LOCAL.get(tag) or local(tag)
 
 
@@ -91,23 +92,12 @@ def read_item(item: Element) -> Work:
     version = schema_version(item)
     work = Work(source_format=FORMAT)
     problems = work.problems
-    groups: dict[str, list[Element]] = {}  # direct children by local name, as group_children
-    for el in item.iterchildren(*_READ_TAGS):  # lxml skips the other children without proxies
-        tag = el.tag
-        name = _LOCAL.get(tag) or local(tag)
-        group = groups.get(name)
-        if group is None:
-            groups[name] = [el]
-        else:
-            group.append(el)
-        if name == "title":
-            value = text(el)
-            if value:
-                work.titles.append(Title(value, lang(el)))
-        elif name == "alternative":
-            value = text(el)
-            if value:
-                work.titles.append(Title(value, lang(el), "AlternativeTitle"))
+    groups = group_children(item, *_READ_TAGS)
+    for el in item.iterchildren(*_TITLE_TAGS):  # titles and alternatives in document order
+        value = text(el)
+        if value:
+            alternative = (_LOCAL.get(el.tag) or local(el.tag)) == "alternative"
+            work.titles.append(Title(value, lang(el), "AlternativeTitle" if alternative else None))
     if not work.titles:
         problems.append("no title")
     work.creators = _creators(groups.get("creator", _NONE))

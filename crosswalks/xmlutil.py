@@ -127,10 +127,11 @@ def first_children(el: Element) -> dict[str, Element]:
     return first
 
 
-def group_children(el: Element) -> dict[str, list[Element]]:
-    """Direct children by local name, each list in document order, in one pass."""
+def group_children(el: Element, *tags: str) -> dict[str, list[Element]]:
+    """Direct children by local name, each list in document order, in one pass. With ``tags``
+    (``"{*}name"`` filters) only those children: lxml skips the others without proxies."""
     groups: dict[str, list[Element]] = {}
-    for c in el:
+    for c in el.iterchildren(*tags) if tags else el:
         tag = c.tag
         name = _LOCAL.get(tag) or local(tag)
         group = groups.get(name)
