@@ -27,19 +27,23 @@ def scripted_server(statuses: list[tuple[int, dict[str, str]]]) -> Iterator[tupl
         def do_GET(self) -> None:  # noqa: N802
             seen.append({k.lower(): v for k, v in self.headers.items()} | {"_t": str(time.monotonic())})
             status, headers = script.pop(0) if script else (200, {})
-            body = b"ok"
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, status, headers, b"ok")
 
         def log_message(self, *a: object) -> None:
             pass
 
     with serving(Handler, "/x") as url:
         yield url, seen
+
+
+def reply(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
+    """Send ``status``, ``headers`` and ``body`` (with its Content-Length) from a handler."""
+    handler.send_response(status)
+    for k, v in headers.items():
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 @contextmanager
@@ -131,11 +135,7 @@ def gzip_server(body: bytes) -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, 200, {"Content-Encoding": "gzip"}, body)
 
         def log_message(self, *a: object) -> None:
             pass
