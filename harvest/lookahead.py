@@ -71,7 +71,7 @@ class Lookahead(Generic[R]):
         self._pending: dict[str, Future[R]] = {}
         self._generation = 0
         self._closed = False
-        # Two long-lived workers: one can parse page N+1 while the other waits for N+2.
+        # Two long-lived workers: one can still be reading page N+1 when the other requests N+2.
         # (A thread per page made every prefetch wait for the new thread to get the GIL.)
         self._jobs: queue.SimpleQueue[tuple[str, Future[R]] | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
