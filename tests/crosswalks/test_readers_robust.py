@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linkgraph.crosswalks import registry
+from linkgraph.crosswalks import registry, xmlutil
 from linkgraph.crosswalks.model import Work
 from linkgraph.crosswalks.registry import READERS, UnknownFormatError, resolve
 from linkgraph.errors import LinkgraphError
@@ -91,6 +91,24 @@ def test_billion_laughs_and_xxe_refused(name: str) -> None:
         works = READERS[name](payload)
         assert len(works) == 1 and not works[0].readable
         assert problem in works[0].problems[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"<", b"!", b"<!", b"DOCTYPE", b"ENTITY", b"<!--", b"-->", b"x", b"doctype"]),
+                max_size=60), st.integers(0, 40))
+def test_declaration_check_finds_every_declaration(pieces: list[bytes], bangs: int) -> None:
+    # the pre-parse check skips records without "!" and tests each "!" of the rest (the
+    # substring scans when there are many): it must agree with the scans on every input
+    data = b"!" * bangs + b"".join(pieces)
+    assert xmlutil._declares(data) == (b"<!DOCTYPE" in data or b"<!ENTITY" in data)
+
+
+def test_doctype_after_many_exclamations_refused() -> None:
+    shouts = "".join(f"<!-- note {i}! -->" for i in range(40))  # more "!" than the per-"!" checks
+    for lead in (shouts, "<!-- hello! -->"):
+        payload = f'<?xml version="1.0"?>{lead}<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>'
+        works = READERS["datacite-xml"](payload)
+        assert not works[0].readable and "DOCTYPE" in works[0].problems[0]
 
 
 @pytest.mark.parametrize("fixture", ["oai-pmh/malformed_undefined_entity.xml",
