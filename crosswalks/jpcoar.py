@@ -52,7 +52,10 @@ def read(payload: bytes | str) -> list[Work]:
     root, problem = parse_xml(payload)
     if root is None:
         return [Work.unreadable(FORMAT, problem or "unreadable")]
-    items = [el for el in root.iter("{*}jpcoar") if ns(el).startswith(NS_PREFIX)]
+    if local(root.tag) == "jpcoar" and ns(root).startswith(NS_PREFIX):
+        items = [root]  # the usual payload (a <metadata> child): no walk of the whole tree
+    else:
+        items = [el for el in root.iter("{*}jpcoar") if ns(el).startswith(NS_PREFIX)]
     if not items:
         return [Work.unreadable(FORMAT, f"no jpcoar:jpcoar element in <{local(root.tag)}>")]
     return [read_item(el) for el in items]
