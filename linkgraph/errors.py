@@ -23,6 +23,10 @@ class StoreError(LinkgraphError):
     """The DuckDB file cannot be opened, migrated or written."""
 
 
+class CrosswalkError(LinkgraphError):
+    """The crosswalk could not go on (a worker process died); the batches written are kept."""
+
+
 class HarvestError(LinkgraphError):
     """A harvest could not go on. Carries the URL (and HTTP status where there was one)."""
 

@@ -132,15 +132,19 @@ HARVEST_ROW_GROUP = 2048
 HARVEST_MEMORY_LIMIT = "32MB"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def harvest_threads() -> int:
     """DuckDB threads for a harvest's store: one core fewer than the process may use. The
     harvest parses in Python on one core while DuckDB appends; with DuckDB on every core the
     two fought over them (2 cores: 4% more records/s with DuckDB on one thread)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
+    return max(1, usable_cores() - 1)
 
 
 def raw_table(source: str, run_id: int | None, records: Sequence[RawRecord]) -> pa.Table:

@@ -204,13 +204,13 @@ class Runner:
 
         t0 = time.perf_counter()
         try:
-            stats = run_crosswalk(self._s)
+            stats = run_crosswalk(self._s, workers=0)  # worker processes for a big backlog
         except Exception as exc:  # noqa: BLE001 - recorded; the run reports failure
             report.error = self.redact(f"crosswalk failed: {type(exc).__name__}: {exc}")
             self.log.error("crosswalk-failed", error=report.error)
             return
         report.crosswalk = {"raw_records": stats.raw_records, "works": stats.works, "relations": stats.relations,
-                            "problems": stats.problems, "deleted": stats.deleted}
+                            "problems": stats.problems, "deleted": stats.deleted, "workers": stats.workers}
         self.log.info("crosswalk-done", **report.crosswalk, seconds=round(time.perf_counter() - t0, 3))
         self._save(report)
         self._publish()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from linkgraph.cli import build_app
-from linkgraph.crosswalks.pipeline import run_crosswalk
+from linkgraph.crosswalks.pipeline import TABLES, run_crosswalk
 from linkgraph.store import RawRecord, Store
 
 from .helpers import SHARED
@@ -94,6 +94,31 @@ def test_crosswalk_incremental_tombstone_rebuild(tmp_path: Path) -> None:
         assert stats.raw_records == 6
         assert store.query("SELECT source, record_id, work_seq, doi FROM works ORDER BY ALL") == before
         assert store.query("SELECT count(*) FROM crosswalk_runs")[0][0] == 4
+
+
+def _output(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    tables = {t: store.query(f"SELECT * FROM {t} ORDER BY ALL") for t in TABLES}
+    tables["high_water"] = store.query("SELECT high_water FROM crosswalk_state")
+    return tables
+
+
+def test_worker_processes_write_what_one_process_writes(tmp_path: Path) -> None:
+    with Store(tmp_path / "one.duckdb") as store:
+        _seed(store)
+        assert run_crosswalk(store, workers=0).workers == 1  # auto: too few records for workers
+        expected = _output(store)
+    assert len(expected["works"]) == 23 and expected["problems"]
+    db = tmp_path / "many.duckdb"
+    with Store(db) as store:
+        _seed(store)
+    # one record per batch: the writer takes six batches from two processes, four in flight
+    res = CliRunner().invoke(build_app(), ["crosswalk", "--db", str(db), "--workers", "2",
+                                           "--batch-size", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    stats = json.loads(res.stdout)
+    assert (stats["workers"], stats["pending"], stats["raw_records"], stats["works"]) == (2, 6, 6, 23)
+    with Store(db) as store:
+        assert _output(store) == expected
 
 
 def test_cli_crosswalk_report_and_convert(tmp_path: Path) -> None:
