@@ -1,7 +1,8 @@
 """Crosswalk throughput per format, and the memory of a bulk pipeline run.
 
     python bench/bench_crosswalks.py                     # readers: records/s per format
-    python bench/bench_crosswalks.py --pipeline 1000000  # + 1M raw records through DuckDB
+    python bench/bench_crosswalks.py --pipeline 1000000  # + 1M raw records through DuckDB,
+                                                         #   in process and with 2 workers
     python bench/bench_crosswalks.py --quick --only crossref-xml --only jpcoar
 
 The synthetic corpus is built from real shared fixtures (one record per format, the DOI made
@@ -15,14 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from linkgraph.crosswalks.oai import split_records
-from linkgraph.crosswalks.pipeline import Batch, run_crosswalk
+from linkgraph.crosswalks.pipeline import TABLES, Batch, run_crosswalk
 from linkgraph.crosswalks.registry import READERS
 from linkgraph.store import RawRecord, Store
 
@@ -129,29 +132,63 @@ def load_raw(n: int, db: Path) -> None:
         print(f"loaded {n:,} raw records in {time.perf_counter() - t0:.0f}s", flush=True)
 
 
-def crosswalk_only(db: Path, memory_limit: str | None) -> None:
+def _children_peaks(peaks: dict[int, int], stop: threading.Event) -> None:
+    """Record each child process's peak RSS (VmHWM, KiB) until ``stop`` (Linux /proc)."""
+    me = str(os.getpid())
+    while not stop.wait(0.5):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                if stat.rsplit(")", 1)[1].split()[1] != me:
+                    continue
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        pid = int(entry.name)
+                        peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
+            except (OSError, IndexError, ValueError):
+                continue
+
+
+def crosswalk_only(db: Path, memory_limit: str | None, workers: int) -> None:
+    peaks: dict[int, int] = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=_children_peaks, args=(peaks, stop), daemon=True)
+    watcher.start()
     with Store(db) as store:
         if memory_limit:
             store.con.execute(f"SET memory_limit = '{memory_limit}'")
+        with store.transaction() as cur:  # as --rebuild does, but before the clock starts
+            for table in TABLES:
+                cur.execute(f"DELETE FROM {table}")
+            cur.execute("DELETE FROM crosswalk_state")
         t0 = time.perf_counter()
-        stats = run_crosswalk(store, batch_size=5000)
+        stats = run_crosswalk(store, workers=workers)  # the CLI's batch size
         secs = time.perf_counter() - t0
+    stop.set()
+    watcher.join()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"crosswalk: {stats.raw_records:,} raw records -> {stats.works:,} works, "
           f"{stats.relations:,} relations, {stats.problems:,} problems in {secs:.0f}s = "
-          f"{stats.raw_records / secs:,.0f} rec/s end to end (mixed formats); "
-          f"peak RSS of the crosswalk process {peak:,.0f} MiB (DuckDB memory_limit "
-          f"{memory_limit or 'default'})", flush=True)
+          f"{stats.raw_records / secs:,.0f} rec/s end to end (mixed formats, {stats.workers} "
+          f"reader process(es)); peak RSS of the crosswalk process {peak:,.0f} MiB (DuckDB "
+          f"memory_limit {memory_limit or 'default'})", flush=True)
+    if peaks:
+        each = ", ".join(f"{kib / 1024:,.0f}" for kib in sorted(peaks.values(), reverse=True))
+        print(f"  child processes' peak RSS (MiB): {each}; with this process "
+              f"{peak + sum(peaks.values()) / 1024:,.0f} MiB at most in all", flush=True)
 
 
-def bench_pipeline(n: int, db: Path, memory_limit: str | None) -> None:
+def bench_pipeline(n: int, db: Path, memory_limit: str | None, workers: int) -> None:
     """Load in one process, crosswalk in a fresh one, so the peak RSS is the crosswalk's own."""
     import subprocess
 
     me = [sys.executable, __file__, "--db", str(db)]
     subprocess.run([*me, "--load-only", str(n)], check=True)
-    subprocess.run([*me, "--crosswalk-only", *(["--memory-limit", memory_limit] if memory_limit else [])],
-                   check=True)
+    for count in sorted({1, workers}):
+        limit = ["--memory-limit", memory_limit] if memory_limit else []
+        subprocess.run([*me, "--crosswalk-only", "--workers", str(count), *limit], check=True)
 
 
 def main() -> int:
@@ -164,6 +201,8 @@ def main() -> int:
     ap.add_argument("--pipeline", type=int, default=0, help="raw records for the DuckDB pipeline run")
     ap.add_argument("--db", type=Path, default=None, help="DuckDB file (default: a temp file)")
     ap.add_argument("--memory-limit", default="512MB", help="DuckDB memory_limit for the crosswalk")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="reader processes for a second pipeline run (1: one run, in process)")
     ap.add_argument("--load-only", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--crosswalk-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -171,14 +210,15 @@ def main() -> int:
         load_raw(args.load_only, args.db)
         return 0
     if args.crosswalk_only:
-        crosswalk_only(args.db, args.memory_limit)
+        crosswalk_only(args.db, args.memory_limit, args.workers)
         return 0
     results = bench_readers(2_000 if args.quick else args.n, args.only, max(1, args.repeat))
     slow = [f for f, r in results.items() if r < 10_000]
     print("below 10k rec/s: " + (", ".join(slow) if slow else "none"))
     if args.pipeline:
         with tempfile.TemporaryDirectory() as tmp:
-            bench_pipeline(args.pipeline, args.db or Path(tmp) / "bench.duckdb", args.memory_limit)
+            bench_pipeline(args.pipeline, args.db or Path(tmp) / "bench.duckdb", args.memory_limit,
+                           args.workers)
     return 0
 
 
