@@ -15,6 +15,7 @@ from linkgraph.crosswalks.xmlutil import (
     child_text,
     children,
     descendants,
+    first_in,
     local,
     parse_xml,
     text,
@@ -146,11 +147,6 @@ def _person(el: Element) -> Creator | None:
                    (language.strip() or None) if language else None)
 
 
-def _first(groups: dict[str, list[Element]], name: str) -> Element | None:
-    found = groups.get(name)
-    return found[0] if found else None
-
-
 def _creators(box: Element | None) -> list[Creator]:
     out: list[Creator] = []
     if box is None:
@@ -217,7 +213,7 @@ def read_record(record: Element, query: Element | None) -> Work:
         item = record
     parts = xmlutil.group_children(item, *_ITEM_CHILDREN)
     index = _index(record)
-    doi_data = _first(parts, "doi_data")
+    doi_data = first_in(parts, "doi_data")
     raw_doi = child_text(doi_data, "doi") if doi_data is not None else None
     if raw_doi is None and query is not None:
         raw_doi = child_text(query, "doi")
@@ -226,7 +222,7 @@ def read_record(record: Element, query: Element | None) -> Work:
         work.landing_url, p = normalize_url(child_text(doi_data, "resource"))
         problems.extend(p)
 
-    titles = _first(parts, "titles")
+    titles = first_in(parts, "titles")
     if titles is not None:
         for el in titles:
             name, value = local(el.tag), text(el)
@@ -240,7 +236,7 @@ def read_record(record: Element, query: Element | None) -> Work:
                 work.titles.append(Title(value, attr(el, "language"), "OriginalTitle"))
     if not work.titles:
         problems.append("no title")
-    work.creators = _creators(_first(parts, "contributors"))
+    work.creators = _creators(first_in(parts, "contributors"))
     work.year = _year(parts, index)
 
     raw_type = local(item.tag)
@@ -262,7 +258,7 @@ def read_record(record: Element, query: Element | None) -> Work:
         ("proceedings_metadata", "proceedings_title"),
         ("series_metadata", "title"),
     ):
-        el = _first(index, meta)
+        el = first_in(index, meta)
         if el is None or el is item:
             continue
         work.container = next((text(t) for t in descendants(el, tag) if text(t)), None)
@@ -280,7 +276,7 @@ def read_record(record: Element, query: Element | None) -> Work:
             elif crm_name == "relation":
                 claims.append(crm)
     if work.publisher is None:
-        work.publisher = text(_first(index, "publisher_name"))
+        work.publisher = text(first_in(index, "publisher_name"))
 
     rels = []
     for prog in parts.get("program", ()):

@@ -18,6 +18,7 @@ from linkgraph.crosswalks.xmlutil import (
     child_text,
     children,
     first_children,
+    first_in,
     group_children,
     lang,
     local,
@@ -43,10 +44,10 @@ def read(payload: bytes | str) -> list[Work]:
 
 def _creator(el: Element, name_tag: str) -> Creator | None:
     parts = group_children(el)
-    name_el = _first(parts, name_tag)
+    name_el = first_in(parts, name_tag)
     name = text(name_el)
-    given = text(_first(parts, "givenName"))
-    family = text(_first(parts, "familyName"))
+    given = text(first_in(parts, "givenName"))
+    family = text(first_in(parts, "familyName"))
     if name is None and (given or family):
         name = ", ".join(p for p in (family, given) if p)
     if name is None:
@@ -64,11 +65,6 @@ def _creator(el: Element, name_tag: str) -> Creator | None:
         affiliations=affs,
         lang=lang(name_el) if name_el is not None else None,
     )
-
-
-def _first(groups: dict[str, list[Element]], name: str) -> Element | None:
-    group = groups.get(name)
-    return group[0] if group else None
 
 
 def read_resource(res: Element) -> Work:

@@ -21,6 +21,7 @@ from linkgraph.crosswalks.xmlutil import (
     attr,
     children,
     descendants,
+    first_in,
     group_children,
     lang,
     lang_texts,
@@ -121,7 +122,7 @@ def read_item(item: Element) -> Work:
         for d in groups.get("date", _NONE):
             work.year = work.year or parse_year(text(d))
 
-    type_el = next(iter(groups.get("type", _NONE)), None)
+    type_el = first_in(groups, "type")
     if type_el is not None:
         uri, label = attr(type_el, "resource"), text(type_el)
         work.resource_type_raw = label or uri

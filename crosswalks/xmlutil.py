@@ -155,6 +155,12 @@ def group_children(el: Element, *tags: str) -> dict[str, list[Element]]:
     return groups
 
 
+
+def first_in(groups: dict[str, list[Element]], name: str) -> Element | None:
+    """The first element of ``groups[name]`` (a :func:`group_children` result), else ``None``."""
+    group = groups.get(name)
+    return group[0] if group else None
+
 def child_text(el: Element, name: str) -> str | None:
     return text(child(el, name))
 
