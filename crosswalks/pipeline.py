@@ -289,10 +289,11 @@ def run_crosswalk(
     if workers == 0:
         workers = min(usable_cores(), MAX_AUTO_WORKERS) if pending >= AUTO_WORKERS_FROM else 1
     stats.workers = workers if workers > 1 and pending > batch_size else 1
+    row_batches = _row_batches(store, start, end, batch_size)
     if stats.workers > 1:
-        results = _parallel_batches(store, start, end, batch_size, workers)
+        results = _parallel_batches(row_batches, workers)
     else:
-        results = _serial_batches(store, start, end, batch_size)
+        results = map(build_batch, row_batches)
     for result in results:
         with store.transaction() as cur:
             write_result(cur, result)
@@ -313,25 +314,22 @@ def run_crosswalk(
     return stats
 
 
-def _read_rows(store: Store, position: int, end: int, batch_size: int) -> list[tuple[Any, ...]]:
-    with store.transaction() as cur:
-        return cur.execute(_SELECT, [position, end, batch_size]).fetchall()
-
-
-def _serial_batches(
+def _row_batches(
     store: Store, position: int, end: int, batch_size: int
-) -> Iterator[BatchResult]:
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The raw rows after ``position`` up to ``end``, ``batch_size`` at a time, in order;
+    each batch read in a transaction of its own."""
     while position < end:
-        rows = _read_rows(store, position, end, batch_size)
+        with store.transaction() as cur:
+            rows = cur.execute(_SELECT, [position, end, batch_size]).fetchall()
         if not rows:
             return
-        result = build_batch(rows)
-        position = result.last_seq
-        yield result
+        position = int(rows[-1][5])
+        yield rows
 
 
 def _parallel_batches(
-    store: Store, position: int, end: int, batch_size: int, workers: int
+    row_batches: Iterator[list[tuple[Any, ...]]], workers: int
 ) -> Iterator[BatchResult]:
     """Batches built by ``workers`` processes, yielded in order. One batch more than there are
     workers is in flight: each worker has the next batch while the writer writes (each one held
@@ -342,12 +340,10 @@ def _parallel_batches(
     inflight: deque[Future[BatchResult]] = deque()
     try:
         while True:
-            while len(inflight) <= workers and position < end:
-                rows = _read_rows(store, position, end, batch_size)
-                if not rows:
-                    end = position
+            while len(inflight) <= workers:
+                rows = next(row_batches, None)
+                if rows is None:
                     break
-                position = int(rows[-1][5])
                 inflight.append(pool.submit(build_batch, rows))
             if not inflight:
                 return
