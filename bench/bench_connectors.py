@@ -21,8 +21,8 @@ from pathlib import Path
 from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.jalc import JalcClient, JalcSource
 from linkgraph.harvest.ratelimit import MARGIN
-from linkgraph.harvest.replay.rest_jalc import JalcApp, jalc_corpus
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.rest_jalc import JalcApp, jalc_corpus
+from linkgraph.replay.server import ReplayServer
 from linkgraph.harvest.rest_harvest import RestHarvester, RestHarvestOptions
 
 from linkgraph.store import Store

@@ -42,7 +42,7 @@ PREFIX = "oai_dc"
 def replay_server(corpus: str, *, latency_ms: float = 0, page_size: int = 100) -> Iterator[str]:
     """The replay server in a subprocess, so its CPU does not compete with the harvester."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "linkgraph.harvest.replay", "--corpus", corpus, "--port", "0",
+        [sys.executable, "-m", "linkgraph.replay", "--corpus", corpus, "--port", "0",
          "--latency-ms", str(latency_ms), "--page-size", str(page_size)],
         stdout=subprocess.PIPE, text=True,
     )

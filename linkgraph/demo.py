@@ -1,7 +1,7 @@
 """``linkgraph demo``: every stage that exists, end to end, on the bundled demo corpus.
 
 The corpus ships inside the package (real recorded records, see
-``harvest/replay/data/demo/PROVENANCE.md``) and is served by the replay server on
+``replay/data/demo/PROVENANCE.md``) and is served by the replay server on
 127.0.0.1, so the demo needs no network and nothing outside the installed package.
 Each stage is a function ``(context) -> summary line``; later stages are appended to
 :data:`STAGES` as they are built.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.oai_harvest import HarvestResult, OAIHarvester, OAIHarvestOptions
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.server import ReplayServer
 from linkgraph.store import Store
 
 ProgressFn = Callable[[int, int | None], None]
@@ -61,10 +61,10 @@ WORLD_SEED = 0
 
 
 def world_stage(ctx: DemoContext) -> str:
-    """Generate the seeded multi-registry world (graph/world.py), serve it in every source's
+    """Generate the seeded multi-registry world (replay/world.py), serve it in every source's
     format on 127.0.0.1, harvest it with the connectors, fetch link targets, crosswalk."""
-    from linkgraph.graph.world import generate
-    from linkgraph.graph.world_serve import harvest_world, world_apps
+    from linkgraph.replay.world import generate
+    from linkgraph.replay.world_serve import harvest_world, world_apps
 
     world = generate(WORLD_SEED)
     with ReplayServer(apps=world_apps(world)) as server:
@@ -79,9 +79,9 @@ def world_stage(ctx: DemoContext) -> str:
 def audit_stage(ctx: DemoContext) -> str:
     """Audit the links, export the findings, and score them against the world's planted truth."""
     from linkgraph.graph.audit import run_audit
-    from linkgraph.graph.report import export_findings
-    from linkgraph.graph.world import generate
-    from linkgraph.graph.world_serve import flagged_lookalikes, score_findings
+    from linkgraph.report.findings import export_findings
+    from linkgraph.replay.world import generate
+    from linkgraph.replay.world_serve import flagged_lookalikes, score_findings
 
     result = run_audit(ctx.store)
     world = generate(WORLD_SEED)

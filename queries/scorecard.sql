@@ -2,7 +2,7 @@
 -- Crossref's Participation Reports but for links across registries (issue 7).
 --
 -- Needs the audits' working tables (queries/audit_prepare.sql: audit_works, audit_inverse,
--- audit_unknown; graph/scorecard.py prepares them). Reads the two newest link snapshots kept by
+-- audit_unknown; report/scorecard.py prepares them). Reads the two newest link snapshots kept by
 -- the audits (audit_runs.links IS NOT NULL): "cur" is the latest audit run, "prev" the one
 -- before it (NULL columns when there is only one). Work types, publishers and journals come from
 -- the works held now, for both runs.

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from linkgraph.harvest.checkpoint import Checkpoints, Window
-from linkgraph.harvest.replay.corpus import Corpus
+from linkgraph.replay.corpus import Corpus
 
 from linkgraph.store import Store
 

@@ -58,7 +58,7 @@ def audit(
     if ctx.invoked_subcommand is not None:
         return
     from linkgraph.graph.audit import run_audit
-    from linkgraph.graph.report import EXPORT_FORMATS, export_findings
+    from linkgraph.report.findings import EXPORT_FORMATS, export_findings
 
     with open_store(db) as store:
         def step(name: str, seconds: float) -> None:
@@ -95,7 +95,7 @@ def diff(
     json_out: JsonOption = False,
 ) -> None:
     """List links that disappeared or changed type since the previous audit run."""
-    from linkgraph.graph.report import link_changes
+    from linkgraph.report.findings import link_changes
 
     with open_store(db, read_only=True) as store:
         run_old, run_new, changes = link_changes(store, old=old, new=new, include_new=appeared)

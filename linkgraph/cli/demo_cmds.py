@@ -49,7 +49,7 @@ def replay_server(
 ) -> None:
     """Serve a corpus over OAI-PMH on 127.0.0.1 until interrupted (for demos, tests, benchmarks)."""
     from linkgraph.errors import UsageError
-    from linkgraph.harvest.replay import serve
+    from linkgraph.replay import serve
 
     try:
         serve(corpus, port=port, faults=faults, latency_ms=latency, page_size=page_size)

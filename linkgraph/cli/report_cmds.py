@@ -29,7 +29,7 @@ def report(
     quiet: QuietOption = False,
 ) -> None:
     """Write the linkage scorecard, charts and findings with their fixes as one HTML file."""
-    from linkgraph.graph.html_report import write_report
+    from linkgraph.report.html_report import write_report
 
     with open_for_reading(db if db is not None else default_db_path()) as store:
         data = write_report(store, out, prefix=prefix, max_findings=max_findings)
@@ -64,8 +64,8 @@ def export(
     quiet: QuietOption = False,
 ) -> None:
     """Export findings and the linkage scorecard as CSV, JSON and Parquet."""
-    from linkgraph.export import FORMATS, TABLES
-    from linkgraph.export import export as run_export
+    from linkgraph.report.export import FORMATS, TABLES
+    from linkgraph.report.export import export as run_export
 
     with open_for_reading(db if db is not None else default_db_path()) as store:
         written = run_export(store, out_dir, tables=tuple(tables or TABLES), formats=tuple(formats or FORMATS),

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.rest_registries import registry_apps
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.rest_registries import registry_apps
+from linkgraph.replay.server import ReplayServer
 
 from linkgraph.config import source_block
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.oai import OAIApp
-from linkgraph.harvest.replay.rest_registries import registry_apps
-from linkgraph.harvest.replay.server import ReplayServer, Request, Response
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.oai import OAIApp
+from linkgraph.replay.rest_registries import registry_apps
+from linkgraph.replay.server import ReplayServer, Request, Response
 
 from .ops_helpers import linkgraph, write_config
 

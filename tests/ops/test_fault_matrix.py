@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from linkgraph.harvest.replay.faults import KINDS, FaultPlan
+from linkgraph.replay.faults import KINDS, FaultPlan
 
 from linkgraph.config import parse_config
 from linkgraph.jobs.runner import Runner, RunOptions, RunReport

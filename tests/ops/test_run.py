@@ -140,7 +140,7 @@ def test_credentials_never_appear_in_output_logs_or_store(tmp_path: Path) -> Non
     token, password = "plus-TOKEN-9f8e7d6c5b4a", "neo4j-PASS-1a2b3c4d"
     db, cfg = tmp_path / "lg.duckdb", tmp_path / "lg.toml"
     env = {"CROSSREF_PLUS_TOKEN": token, "NEO4J_PASSWORD": password}
-    from linkgraph.harvest.replay.server import ReplayServer, Request, Response
+    from linkgraph.replay.server import ReplayServer, Request, Response
 
     class EchoingRegistry:
         """A hostile server that quotes the request's headers back in its error page."""

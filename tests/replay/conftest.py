@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from linkgraph.harvest.replay import Corpus, ReplayServer
+from linkgraph.replay import Corpus, ReplayServer
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""``python -m linkgraph.harvest.replay``: how benchmarks start a server in a subprocess."""
+"""``python -m linkgraph.replay``: how benchmarks start a server in a subprocess."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from replay_helpers import harvest
 
 def test_module_prints_ready_and_serves_until_terminated():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "linkgraph.harvest.replay", "--corpus", "synthetic:250:9",
+        [sys.executable, "-m", "linkgraph.replay", "--corpus", "synthetic:250:9",
          "--port", "0", "--page-size", "50", "--faults", "503@2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -32,7 +32,7 @@ def test_module_prints_ready_and_serves_until_terminated():
 
 
 def test_module_rejects_a_bad_corpus_spec():
-    proc = subprocess.run([sys.executable, "-m", "linkgraph.harvest.replay", "--corpus", "nope"],
+    proc = subprocess.run([sys.executable, "-m", "linkgraph.replay", "--corpus", "nope"],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert "corpus spec" in proc.stderr and "READY" not in proc.stdout

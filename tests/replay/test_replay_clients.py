@@ -13,7 +13,7 @@ from oaipmh.client import Client
 from oaipmh.metadata import MetadataReader, MetadataRegistry
 from sickle import Sickle
 
-from linkgraph.harvest.replay import Corpus, ReplayServer
+from linkgraph.replay import Corpus, ReplayServer
 
 PREFIXES = ["oai_dc", "oai_datacite", "datacite", "jpcoar_1.0", "jpcoar_2.0", "jpcoar_2.1"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from linkgraph.harvest.replay import Corpus, CorpusRecord, Query
-from linkgraph.harvest.replay.demo import DATA_DIR
+from linkgraph.replay import Corpus, CorpusRecord, Query
+from linkgraph.replay.demo import DATA_DIR
 
 UTC = timezone.utc
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures"

@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 from replay_helpers import OAI, error_code, parse
 
-from linkgraph.harvest.replay import Corpus, FaultPlan, ReplayServer, Request, Response
+from linkgraph.replay import Corpus, FaultPlan, ReplayServer, Request, Response
 
 FIRST = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
 

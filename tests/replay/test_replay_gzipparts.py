@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import httpx
 
-from linkgraph.harvest.replay import Corpus, ReplayServer
-from linkgraph.harvest.replay.gzipparts import GzipParts
+from linkgraph.replay import Corpus, ReplayServer
+from linkgraph.replay.gzipparts import GzipParts
 
 PARAMS = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
 

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 from replay_helpers import OAI, error_code, harvest, oai, parse
 
-from linkgraph.harvest.replay import Corpus, CorpusRecord, ReplayServer
+from linkgraph.replay import Corpus, CorpusRecord, ReplayServer
 
 UTC = timezone.utc
 DC = b'<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" ' \

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from linkgraph.graph.scorecard import scorecard
+from linkgraph.report.scorecard import scorecard
 
-from linkgraph.export import BOM, write_table
+from linkgraph.report.export import BOM, write_table
 from linkgraph.store import open_for_reading
 
 from .conftest import DemoDbs

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from linkgraph.crosswalks.vocab import relation_types
 from linkgraph.graph.audit import _prepare as prepare_audit_tables
-from linkgraph.graph.html_report import write_report
-from linkgraph.graph.scorecard import METRIC_PARTS, scorecard, trend
+from linkgraph.report.html_report import write_report
+from linkgraph.report.scorecard import METRIC_PARTS, scorecard, trend
 
 from linkgraph.errors import UsageError
 from linkgraph.store import Store, open_for_reading

@@ -1,4 +1,4 @@
-"""``python -m linkgraph.harvest.replay``: run a replay server as a subprocess.
+"""``python -m linkgraph.replay``: run a replay server as a subprocess.
 
 Prints ``READY http://127.0.0.1:PORT/oai`` on stdout (flushed) once it listens, then serves
 until SIGINT/SIGTERM. Why a module entry point: benchmarks must run the server in another
@@ -15,7 +15,7 @@ from . import serve
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m linkgraph.harvest.replay",
+    p = argparse.ArgumentParser(prog="python -m linkgraph.replay",
                                 description="Serve an OAI-PMH replay corpus on 127.0.0.1.")
     p.add_argument("--corpus", default="demo", help="demo | synthetic:N | synthetic:N:SEED")
     p.add_argument("--host", default="127.0.0.1")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from harvest_helpers import kill_after_requests, served, stored
 
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.server import ReplayServer
 
 
 def start_harvest(url: str, db: Path, *extra: str) -> subprocess.Popen[bytes]:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from linkgraph.harvest.replay.rest_common import Limits
+from linkgraph.replay.rest_common import Limits
 
 from .registry_helpers import Registries, cli, cli_json, start_registries, stored
 

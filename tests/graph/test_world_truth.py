@@ -6,8 +6,8 @@ import json
 from collections import Counter
 
 from linkgraph.graph.audit import KINDS
-from linkgraph.graph.world import LOOKALIKES, PLANTED
-from linkgraph.graph.world_serve import flagged_lookalikes, score_findings
+from linkgraph.replay.world import LOOKALIKES, PLANTED
+from linkgraph.replay.world_serve import flagged_lookalikes, score_findings
 
 from linkgraph.store import Store
 

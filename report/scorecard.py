@@ -6,7 +6,7 @@ trend) and their working tables (``audit_prepare.sql``, built here as TEMP table
 connection is enough)::
 
     from linkgraph.store import open_for_reading
-    from linkgraph.graph.scorecard import scorecard
+    from linkgraph.report.scorecard import scorecard
 
     with open_for_reading("demo.duckdb") as store:
         card = scorecard(store, level="prefix")

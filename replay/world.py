@@ -6,8 +6,8 @@ The world holds JaLC journal articles, J-STAGE Data datasets (JaLC DOIs, served 
 every title is unique. On top of it :func:`generate` plants defects (``PLANTED``) and
 legitimate look-alikes that must not be flagged (versions, parts, translations, same titles of
 different works), and records the findings an audit should produce (:class:`Planted`).
-``graph/world_formats.py`` writes the world in each source's own format and
-``graph/world_serve.py`` serves, harvests, crosswalks and audits it.
+``replay/world_formats.py`` writes the world in each source's own format and
+``replay/world_serve.py`` serves, harvests, crosswalks and audits it.
 """
 
 from __future__ import annotations

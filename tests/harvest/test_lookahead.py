@@ -12,8 +12,8 @@ from harvest_helpers import one_window_run, served, stored
 from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.lookahead import Lookahead, token_hint
 from linkgraph.harvest.oai_harvest import OAIHarvester, OAIHarvestOptions
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.server import ReplayServer
 
 from linkgraph.store import RawRecord, Store
 

@@ -32,7 +32,7 @@ __all__ = ["UTC", "Limits", "Observer", "RestApp", "RestCorpus", "RestRecord"]
 
 def load_data(name: str) -> Any:
     """A bundled JSON file from ``data/rest``."""
-    ref = resources.files("linkgraph.harvest.replay").joinpath("data", "rest", name)
+    ref = resources.files("linkgraph.replay").joinpath("data", "rest", name)
     return json.loads(ref.read_text(encoding="utf-8"))
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from linkgraph.graph.world import WorldWork
+from linkgraph.replay.world import WorldWork
 
 COAR_VERSION = {"AM": "http://purl.org/coar/version/c_ab4af688f83e57aa",
                 "VoR": "http://purl.org/coar/version/c_970fb48d4fbd8a85"}

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from linkgraph.cli import app
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.oai import OAIApp
-from linkgraph.harvest.replay.server import ReplayServer, Request, Response
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.oai import OAIApp
+from linkgraph.replay.server import ReplayServer, Request, Response
 
 runner = CliRunner()
 

@@ -13,8 +13,8 @@ from peer_pyoai import pyoai_server
 from linkgraph.errors import HarvestError, TransportError
 from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.oai_harvest import OAIHarvester, OAIHarvestOptions, split_range
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.server import ReplayServer
 from linkgraph.store import Store
 
 UTC = timezone.utc

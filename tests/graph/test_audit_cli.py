@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from linkgraph.graph.audit import run_audit
-from linkgraph.graph.world import generate
-from linkgraph.graph.world_formats import oai_datacite
-from linkgraph.graph.world_serve import harvest_world, world_apps
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.world import generate
+from linkgraph.replay.world_formats import oai_datacite
+from linkgraph.replay.world_serve import harvest_world, world_apps
+from linkgraph.replay.server import ReplayServer
 
 from linkgraph.store import Store
 

@@ -1,6 +1,10 @@
-"""linkgraph.harvest.replay: a real local HTTP OAI-PMH 2.0 server with fault injection.
+"""linkgraph.replay: the simulation room - simulated registries and the planted-truth world.
 
-Used by the demo, the tests and the benchmarks: it serves a ``Corpus`` (the bundled real
+No pipeline module (harvest, crosswalks, graph, report) imports it; only the demo command,
+the replay-server command, the tests and the benchmarks do (tests/test_layout.py holds this).
+
+A real local HTTP OAI-PMH 2.0 server with fault injection, used by the demo, the tests and
+the benchmarks: it serves a ``Corpus`` (the bundled real
 records, or a synthetic corpus of any size) on 127.0.0.1 and can misbehave on purpose
 (``FaultPlan``). Public API::
 
@@ -9,8 +13,11 @@ records, or a synthetic corpus of any size) on 127.0.0.1 and can misbehave on pu
     OAIApp                                     oai.py
     FaultPlan, Fault                           faults.py
     serve(...)                                 CLI hook (``linkgraph replay-server``)
+    CrossrefApp, DataCiteApp, JalcApp, DoiOrgApp   rest_*.py (REST registries beside it)
+    generate(...), world_apps(...), run_world  world.py, world_formats.py, world_serve.py
+                                               (the seeded multi-registry demo world)
 
-``python -m linkgraph.harvest.replay --corpus synthetic:1000 --port 0`` prints
+``python -m linkgraph.replay --corpus synthetic:1000 --port 0`` prints
 ``READY http://127.0.0.1:PORT/oai`` once listening (for benchmarks run as a subprocess).
 """
 

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.server import ReplayServer
 
 from .registry_helpers import Registries, cli_json, start_registries, stored
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from linkgraph.graph import svg
-from linkgraph.graph.scorecard import (
+from linkgraph.report import svg
+from linkgraph.report.scorecard import (
     LEVEL_LABELS,
     LEVELS,
     METRIC_PARTS,
@@ -30,7 +30,7 @@ from linkgraph.graph.scorecard import (
     trend,
 )
 
-from linkgraph.export import findings_table
+from linkgraph.report.export import findings_table
 from linkgraph.store import Store, utcnow
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"

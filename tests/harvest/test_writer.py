@@ -11,8 +11,8 @@ from pathlib import Path
 
 from harvest_helpers import kill_after_requests, one_window_run, served, stored
 from linkgraph.harvest.checkpoint import PageCommit, Window
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.server import ReplayServer
 from linkgraph.harvest.writer import PageWriter, split_group
 
 from linkgraph.store import RawRecord, Store

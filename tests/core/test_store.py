@@ -138,8 +138,8 @@ def test_out_of_memory_in_a_harvest_is_reported_not_a_traceback(tmp_path: Path) 
     import subprocess
     import sys
 
-    from linkgraph.harvest.replay.corpus import Corpus
-    from linkgraph.harvest.replay.server import ReplayServer
+    from linkgraph.replay.corpus import Corpus
+    from linkgraph.replay.server import ReplayServer
 
     with ReplayServer(Corpus.synthetic(3000, seed=1), page_size=100) as server:
         out = subprocess.run(

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from linkgraph.harvest.replay.rest_common import Limits
-from linkgraph.harvest.replay.rest_registries import registry_apps
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.rest_common import Limits
+from linkgraph.replay.rest_registries import registry_apps
+from linkgraph.replay.server import ReplayServer
 
 from linkgraph.store import Store
 

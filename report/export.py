@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkgraph.errors import UsageError
-from linkgraph.graph.scorecard import rows_to_arrow, scorecard
+from linkgraph.report.scorecard import rows_to_arrow, scorecard
 from linkgraph.store import Store
 
 FORMATS = ("csv", "json", "parquet")

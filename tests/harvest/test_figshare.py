@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import pairwise
 from pathlib import Path
 
-from linkgraph.harvest.replay.corpus import Corpus
-from linkgraph.harvest.replay.server import ReplayServer
+from linkgraph.replay.corpus import Corpus
+from linkgraph.replay.server import ReplayServer
 
 from .registry_helpers import cli, cli_json, stored
 

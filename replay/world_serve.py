@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from linkgraph.crosswalks.pipeline import CrosswalkStats, run_crosswalk
-from linkgraph.graph import world_formats as fmt
+from linkgraph.replay import world_formats as fmt
 from linkgraph.graph.audit import KINDS, AuditResult, run_audit
-from linkgraph.graph.world import (
+from linkgraph.replay.world import (
     AGENCIES,
     CROSSREF,
     DATACITE,
@@ -37,14 +37,14 @@ from linkgraph.harvest.datacite import DataCiteSource
 from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.jalc import JalcClient, JalcSource
 from linkgraph.harvest.oai_harvest import OAIHarvester, OAIHarvestOptions
-from linkgraph.harvest.replay.corpus import Corpus, CorpusRecord
-from linkgraph.harvest.replay.oai import OAIApp
-from linkgraph.harvest.replay.rest_common import Limits, RestCorpus, RestRecord, day, iso
-from linkgraph.harvest.replay.rest_crossref import CrossrefApp
-from linkgraph.harvest.replay.rest_datacite import DataCiteApp
-from linkgraph.harvest.replay.rest_doiorg import DoiOrgApp
-from linkgraph.harvest.replay.rest_jalc import JalcApp
-from linkgraph.harvest.replay.server import App, ReplayServer
+from linkgraph.replay.corpus import Corpus, CorpusRecord
+from linkgraph.replay.oai import OAIApp
+from linkgraph.replay.rest_common import Limits, RestCorpus, RestRecord, day, iso
+from linkgraph.replay.rest_crossref import CrossrefApp
+from linkgraph.replay.rest_datacite import DataCiteApp
+from linkgraph.replay.rest_doiorg import DoiOrgApp
+from linkgraph.replay.rest_jalc import JalcApp
+from linkgraph.replay.server import App, ReplayServer
 from linkgraph.harvest.rest_harvest import RestHarvester, RestHarvestOptions
 
 from linkgraph.store import Store

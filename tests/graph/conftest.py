@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from linkgraph.graph.world import World, generate
-from linkgraph.graph.world_serve import WorldRun, run_world
+from linkgraph.replay.world import World, generate
+from linkgraph.replay.world_serve import WorldRun, run_world
 
 from linkgraph.store import RawRecord, Store
 
