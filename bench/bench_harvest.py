@@ -27,7 +27,6 @@ import pyarrow as pa
 from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.oai_harvest import OAIHarvester, OAIHarvestOptions
 from linkgraph.store import (
-    HARVEST_MEMORY_LIMIT,
     HARVEST_ROW_GROUP,
     RawRecord,
     Store,
@@ -60,7 +59,7 @@ def replay_server(corpus: str, *, latency_ms: float = 0, page_size: int = 100) -
 def harvest_linkgraph(url: str, db: Path, *, windows: int = 1, full: bool = False,
                       from_: str | None = None, until: str | None = None) -> int:
     # the store as `linkgraph harvest oai` opens it
-    with Store(db, memory_limit=HARVEST_MEMORY_LIMIT, row_group_size=HARVEST_ROW_GROUP,
+    with Store(db, row_group_size=HARVEST_ROW_GROUP,
                threads=harvest_threads()) as store, \
             Transport(HttpPolicy(concurrency=max(windows, 1))) as tr:
         opts = OAIHarvestOptions(prefix=PREFIX, windows=windows, full=full, from_=from_, until=until)
@@ -79,7 +78,7 @@ def harvest_sickle(url: str, db: Path) -> int:
 
     n = 0
     batch: list[RawRecord] = []
-    with Store(db, memory_limit=HARVEST_MEMORY_LIMIT, row_group_size=HARVEST_ROW_GROUP,
+    with Store(db, row_group_size=HARVEST_ROW_GROUP,
                threads=harvest_threads()) as store:  # the same store
         def flush() -> None:
             with store.transaction() as cur:

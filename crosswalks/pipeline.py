@@ -274,7 +274,8 @@ def run_crosswalk(
     ``AUTO_WORKERS_FROM`` raw records wait, else none (starting a worker costs about 0.5 s).
     """
     started = utcnow()
-    with store.transaction() as cur:
+
+    def begin(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
         if rebuild:
             for table in TABLES:
                 cur.execute(f"DELETE FROM {table}")
@@ -284,7 +285,9 @@ def run_crosswalk(
             "SELECT coalesce(max(change_seq), 0), count(*) FILTER (WHERE change_seq > ?) "
             "FROM raw_records", [start]
         ).fetchone()
-        end, pending = (int(row[0]), int(row[1])) if row else (0, 0)
+        return (start, *((int(row[0]), int(row[1])) if row else (0, 0)))
+
+    start, end, pending = store.write(begin)
     stats = CrosswalkStats(pending=pending, from_seq=start, to_seq=max(start, end))
     if workers == 0:
         workers = min(usable_cores(), MAX_AUTO_WORKERS) if pending >= AUTO_WORKERS_FROM else 1
@@ -295,9 +298,7 @@ def run_crosswalk(
     else:
         results = map(build_batch, row_batches)
     for result in results:
-        with store.transaction() as cur:
-            write_result(cur, result)
-            _set_high_water(cur, result.last_seq)
+        store.write(lambda cur, result=result: _write_batch(cur, result))
         stats.raw_records += result.raw_records
         stats.works += result.tables["works"].num_rows
         stats.relations += result.tables["relations"].num_rows
@@ -312,6 +313,11 @@ def run_crosswalk(
              stats.problems, stats.deleted, stats.from_seq, stats.to_seq],
         )
     return stats
+
+
+def _write_batch(cur: duckdb.DuckDBPyConnection, result: BatchResult) -> None:
+    write_result(cur, result)
+    _set_high_water(cur, result.last_seq)
 
 
 def _row_batches(

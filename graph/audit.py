@@ -119,8 +119,18 @@ def run_audit(
     keep_snapshots: int = DEFAULT_KEEP_SNAPSHOTS,
     progress: Callable[[str, float], None] | None = None,
 ) -> AuditResult:
-    """Run the chosen audit families (all by default) in one transaction."""
+    """Run the chosen audit families (all by default) in one transaction; when DuckDB runs out
+    of memory the whole audit is rolled back and run again with a larger budget."""
     families = resolve_families(kinds)
+    return store.retry_on_oom(lambda: _run_audit(store, families, keep_snapshots, progress))
+
+
+def _run_audit(
+    store: Store,
+    families: list[str],
+    keep_snapshots: int,
+    progress: Callable[[str, float], None] | None,
+) -> AuditResult:
     started = utcnow()
     with store.transaction() as cur:
         run_id = int(cur.execute("SELECT nextval('audit_run_seq')").fetchall()[0][0])

@@ -211,13 +211,15 @@ class Checkpoints:
         records = [r for p in pages for r in p.records]
         if self._new_only:
             try:
-                self._write_pages(pages, records, new_only=True)
+                self.store.retry_on_oom(lambda: self._write_pages(pages, records, new_only=True))
                 return
             except StoreError as exc:
                 if not isinstance(exc.__cause__, duckdb.ConstraintException):
                     raise
                 self._new_only = False  # some keys are stored already: upsert from now on
-        self._write_pages(pages, records, new_only=False)
+        # A write that runs out of memory (a re-harvest's upsert into a large store, a WAL
+        # replayed after a kill) is retried with a larger budget: nothing of it was kept.
+        self.store.retry_on_oom(lambda: self._write_pages(pages, records, new_only=False))
 
     def _write_pages(self, pages: Sequence[PageCommit], records: list[RawRecord], *, new_only: bool) -> None:
         deleted = sum(1 for r in records if r.deleted)

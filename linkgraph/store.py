@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from typing import TypeVar
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from linkgraph import arrowbuild
+from linkgraph import arrowbuild, memory
 from linkgraph.errors import StoreError, UsageError
 
 ENV_DB = "LINKGRAPH_DB"
@@ -125,11 +125,6 @@ _CATALOG = "linkgraph_db"
 # and 4,096 rows harvest at the same speed and 8,192 no faster, while peak memory grows with
 # the group (223, 262 and 314 MB), since each group waits whole in Python and in Arrow.
 HARVEST_ROW_GROUP = 2048
-# DuckDB's cap for `linkgraph harvest oai`, besides the key index (see Store.set_memory_limit).
-# DuckDB fills its cap with blocks it has just written, so the cap is most of the harvest's
-# memory: 32 MB keeps a 300k-record harvest near 250 MB RSS. 24 MB was too small for the
-# upsert of a re-harvest of 7 KB JPCOAR records (Out of Memory); 32 MB passes it.
-HARVEST_MEMORY_LIMIT = "32MB"
 
 
 def usable_cores() -> int:
@@ -181,16 +176,7 @@ def payload_hash(payload: str) -> str:
 
 
 _INDEX_BYTES_PER_ROW = 64  # a raw_records key in DuckDB's ART: about 59 bytes measured at 300k rows
-_UNITS = {"": 1, "b": 1, "bytes": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
-          "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
-
-
-def _bytes(text: str) -> int | None:
-    """``'61.0 MiB'`` (DuckDB's way of showing a size) as bytes; None when unreadable."""
-    m = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]*)\s*", text)
-    if not m or m.group(2).lower() not in _UNITS:
-        return None
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+T = TypeVar("T")
 
 
 def _newer(a: RawRecord, b: RawRecord) -> bool:
@@ -248,8 +234,10 @@ class Store:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._lock = threading.RLock()
-        if memory_limit:
-            self.set_memory_limit(memory_limit)
+        self._memory_ceiling = 0
+        # Every store runs under a budget: the caller's, else one derived from the machine
+        # (linkgraph.memory); an out-of-memory write grows it (retry_on_oom).
+        self.set_memory_limit(memory_limit or f"{memory.default_budget()}B")
         if not read_only:
             # Fold the WAL into the file less often: each checkpoint rewrites compressed
             # blocks (and the whole primary-key index), and doing that every 16 MB made
@@ -268,12 +256,57 @@ class Store:
         :meth:`fit_memory_limit`, called after each write transaction)."""
         try:
             self.con.execute(f"SET memory_limit = '{limit}'")
-            row = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+            row = self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
         except duckdb.Error as exc:
             raise UsageError(f"bad memory limit {limit!r}: {exc}") from exc
-        self._memory_base = _bytes(str(row[0])) if row else None
+        self._memory_base = memory.parse_size(str(row[0])) if row else None
         self._memory_set = self._memory_base or 0
+        self._memory_ceiling = memory.ceiling(self._memory_base or 0)
         self.fit_memory_limit(force=True)
+
+    @property
+    def memory_budget(self) -> int | None:
+        """DuckDB's budget in bytes, besides its key indexes (see :meth:`set_memory_limit`)."""
+        return self._memory_base
+
+    def grow_memory(self) -> bool:
+        """Double the budget, up to the ceiling (half the memory available when the store was
+        opened); False when it is there already."""
+        with self._lock:
+            base = self._memory_base or memory.default_budget()
+            grown = min(max(self._memory_ceiling, base), base * 2)
+            if grown <= base:
+                return False
+            self._memory_base = grown
+            self.fit_memory_limit(force=True)
+            if self._memory_set < grown:  # fit_memory_limit found nothing to add
+                with suppress(duckdb.Error):
+                    self.con.execute(f"SET memory_limit = '{grown}B'")
+                    self._memory_set = grown
+            return True
+
+    def retry_on_oom(self, fn: Callable[[], T], *, on_retry: Callable[[int], None] | None = None) -> T:
+        """Run ``fn`` (which must be safe to run again: one transaction that rolls back on
+        failure); when DuckDB runs out of memory, grow the budget and run it again, until the
+        ceiling. ``on_retry`` is told each new budget."""
+        while True:
+            try:
+                return fn()
+            except Exception as exc:
+                if not memory.is_out_of_memory(exc) or not self.grow_memory():
+                    raise
+                if on_retry is not None and self._memory_base:
+                    on_retry(self._memory_base)
+
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """``fn(cur)`` in one write transaction, retried with a larger budget when DuckDB runs
+        out of memory (nothing of a failed attempt is kept)."""
+
+        def attempt() -> T:
+            with self.transaction() as cur:
+                return fn(cur)
+
+        return self.retry_on_oom(attempt)
 
     def fit_memory_limit(self, *, force: bool = False) -> None:
         """Raise (or lower) the cap to the base limit plus the indexes' memory, a quarter more
@@ -291,8 +324,8 @@ class Store:
                 "       (SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables()"
                 "        WHERE has_primary_key AND database_name = current_database()) * ?",
                 [_INDEX_BYTES_PER_ROW],
-            ).fetchone()
-            index = max(int(row[0]), int(row[1])) if row else 0
+            ).fetchall()[0]  # fetchall: a half-read result keeps its transaction open
+            index = max(int(row[0]), int(row[1]))
             want = self._memory_base + (index * 5 // 4 + (4 << 20) if index else 0)
             if abs(want - self._memory_set) > self._memory_set // 20:
                 self.con.execute(f"SET memory_limit = '{want}B'")

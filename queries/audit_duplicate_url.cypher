@@ -1,5 +1,6 @@
 // Cypher twin of audit_duplicate_url.sql: several held DOIs on one landing URL, compared
 // without scheme and "www."; subject = the smallest DOI of the URL, one finding per other DOI.
+// Evidence lists the first 20 DOIs of the group and its size (as the SQL twin does).
 MATCH (w:Work)
 WHERE w.doi IS NOT NULL AND w.landing_url IS NOT NULL AND NOT w:External
 WITH DISTINCT w.doi AS doi, w.landing_url AS url
@@ -19,4 +20,5 @@ RETURN DISTINCT
     'doi:' + first_doi AS subject_key, first_doi AS subject_doi,
     row.doi AS object_doi, row.doi AS object_raw,
     null AS relation_type, null AS score,
-    {landing_url: row.url, dois_on_url: size(dois), dois: dois} AS evidence
+    {landing_url: row.url, dois_on_url: size(dois), dois: dois[0..20],
+     dois_listed: size(dois[0..20])} AS evidence

@@ -45,13 +45,15 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ba
 
 
 MemoryOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--memory-limit",
         envvar="LINKGRAPH_MEMORY_LIMIT",
-        help="Cap on DuckDB's memory for this command (e.g. 128MB, 2GB); beyond it DuckDB spills to disk."
-        " The store's key indexes, which DuckDB keeps whole in memory and which grow with the store"
-        " (about 64 bytes per record), come on top.",
+        help="DuckDB's starting memory budget for this command (e.g. 256MB, 2GB); beyond it DuckDB"
+        " spills to a temp directory beside the database. Default: a quarter of the available memory,"
+        " at most 512 MB. A write that still runs out of memory is retried with the budget doubled, up"
+        " to half the available memory. The store's key indexes (about 64 bytes per record) come on top.",
+        show_default=False,
     ),
 ]
 

@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
                      "in this process.",
             ),
         ] = 0,
-        memory_limit: MemoryOption = "512MB",
+        memory_limit: MemoryOption = None,
         quiet: QuietOption = False,
         as_json: JsonOption = False,
     ) -> None:
@@ -63,8 +63,6 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             ctx.obj = {"db": db}
             return
-        # 512MB: 1M raw records peaked at 684 MiB in process, 1006 MiB in all with 2 workers
-        # (bench/bench_crosswalks.py --pipeline)
         with open_store(db, memory_limit=memory_limit) as store, \
                 record_progress("crosswalk", quiet=quiet or as_json) as advance:
             done = 0

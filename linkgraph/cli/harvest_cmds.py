@@ -24,7 +24,6 @@ from linkgraph.harvest.oai import OAIClient
 from linkgraph.harvest.oai_harvest import HarvestResult, OAIHarvester, OAIHarvestOptions
 from linkgraph.status import job_history, source_status
 from linkgraph.store import (
-    HARVEST_MEMORY_LIMIT,
     HARVEST_ROW_GROUP,
     default_db_path,
     harvest_threads,
@@ -142,7 +141,7 @@ def harvest_oai(
     timeout: TimeoutOption = 60.0,
     retries: RetriesOption = 5,
     delay: DelayOption = 0.0,
-    memory_limit: MemoryOption = HARVEST_MEMORY_LIMIT,
+    memory_limit: MemoryOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:

@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
         gzip: Annotated[
             bool, typer.Option("--gzip", help="Compress the data files (the importer reads .gz).")
         ] = False,
-        memory_limit: MemoryOption = "2GB",
+        memory_limit: MemoryOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Write nodes and relationships as CSV for `neo4j-admin database import full`, and

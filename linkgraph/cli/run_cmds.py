@@ -63,7 +63,7 @@ def run(
     log_format: Annotated[str, typer.Option("--log-format", help="Log lines on stderr: text, or json (one object per line: time, level, source, event, counts).")] = "text",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also log debug events (snapshot timings).")] = False,
     db: DbOption = None,
-    memory_limit: MemoryOption = "256MB",
+    memory_limit: MemoryOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:

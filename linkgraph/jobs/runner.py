@@ -56,7 +56,7 @@ class RunOptions:
     wait: float = 0.0  # seconds to wait for another run's lock
     audit: bool = True
     snapshot: bool = True
-    memory_limit: str | None = "256MB"
+    memory_limit: str | None = None  # None: linkgraph.memory.default_budget()
 
 
 @dataclass(slots=True)

@@ -77,11 +77,14 @@ def linkgraph(*args: str, env: Mapping[str, str] | None = None, timeout: float =
                           timeout=timeout, env={**os.environ, **(env or {})}, check=False)
 
 
-def start_run(config: Path, db: Path, *extra: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+def start_run(config: Path, db: Path, *extra: str, env: Mapping[str, str | None] | None = None
+              ) -> subprocess.Popen[str]:
+    """``linkgraph run`` in a child process; ``env`` entries set to None are removed."""
     cmd = [sys.executable, "-m", "linkgraph", "run", "--config", str(config), "--db", str(db),
            "--log-format", "json", *extra]
+    merged = {**os.environ, **(env or {})}
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
+                            env={k: v for k, v in merged.items() if v is not None})
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

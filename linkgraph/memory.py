@@ -1,0 +1,103 @@
+"""One memory budget per process, derived from the machine, that grows instead of failing.
+
+DuckDB is the only large consumer of memory in linkgraph (the harvest and the crosswalk
+stream; the audits are set-based SQL). Its buffer cap is the *budget*: what a command starts
+with (``--memory-limit``, ``$LINKGRAPH_MEMORY_LIMIT`` or the config's ``memory_limit``; by
+default :func:`default_budget`, a share of the memory the machine has available). Beyond the
+budget DuckDB spills to a temp directory beside the database. When a statement still runs out
+of memory (DuckDB cannot spill everything: hash tables of an ART index, an insert's undo
+buffers, ...), the write is retried with the budget doubled, up to :func:`ceiling` - half of
+what the machine has available - so a default run never fails for a cap chosen too small.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+MiB = 1 << 20
+GiB = 1 << 30
+#: the default budget never starts above this: DuckDB keeps blocks it has just written up to
+#: its cap, so the cap is most of a harvest's RSS, and a nightly job should stay small.
+DEFAULT_MAX = 512 * MiB
+#: ... nor below this (DuckDB itself needs some tens of MB to replay a WAL and load indexes).
+DEFAULT_MIN = 64 * MiB
+
+_UNITS = {"": 1, "b": 1, "bytes": 1, "kib": 1 << 10, "mib": MiB, "gib": GiB, "tib": 1 << 40,
+          "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "k": 1 << 10, "m": MiB, "g": GiB}
+
+
+def parse_size(text: str) -> int | None:
+    """``'512MB'``, ``'1.5 GiB'``, ``'61.0 MiB'`` (DuckDB's way) as bytes; None when unreadable."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in _UNITS:
+        return None
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def _meminfo_available() -> int | None:
+    try:
+        text = Path("/proc/meminfo").read_text()
+    except OSError:
+        return None
+    m = re.search(r"^MemAvailable:\s+(\d+) kB", text, re.M)
+    return int(m.group(1)) * 1024 if m else None
+
+
+def _cgroup_room() -> int | None:
+    """What a cgroup (v2 or v1) memory limit leaves this process, when one is set."""
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        try:
+            raw = Path(limit_file).read_text().strip()
+            if raw == "max" or int(raw) >= 1 << 60:
+                return None
+            used = int(Path(usage_file).read_text().strip())
+            return max(0, int(raw) - used)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def available() -> int:
+    """Bytes this process can still use: the smaller of the machine's available memory and
+    what a cgroup limit leaves; 2 GiB when neither can be read."""
+    found = [v for v in (_meminfo_available(), _cgroup_room()) if v is not None]
+    if not found:
+        try:
+            return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            return 2 * GiB
+    return min(found)
+
+
+def default_budget(avail: int | None = None) -> int:
+    """The budget a command starts with: a quarter of the available memory, between 64 MiB and
+    512 MiB (a 24 GB machine: 512 MiB; a 1 GB container: about 250 MiB)."""
+    avail = available() if avail is None else avail
+    return max(DEFAULT_MIN, min(DEFAULT_MAX, avail // 4))
+
+
+def ceiling(budget: int, avail: int | None = None) -> int:
+    """How far an out-of-memory retry may grow a budget: half the available memory, and never
+    below the budget itself."""
+    avail = available() if avail is None else avail
+    return max(budget, avail // 2)
+
+
+def is_out_of_memory(exc: BaseException | None) -> bool:
+    """True for DuckDB's out-of-memory error, also when wrapped (StoreError's ``__cause__``)."""
+    import duckdb
+
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return True
+        if "Out of Memory Error" in str(exc) and isinstance(exc, duckdb.Error):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
