@@ -17,6 +17,7 @@ from linkgraph.harvest.http import HttpPolicy, Transport
 from linkgraph.harvest.oai_harvest import HarvestResult, OAIHarvester, OAIHarvestOptions
 from linkgraph.replay.corpus import Corpus
 from linkgraph.replay.server import ReplayServer
+from linkgraph.lock import open_locked_writer
 from linkgraph.store import Store
 
 ProgressFn = Callable[[int, int | None], None]
@@ -107,7 +108,7 @@ STAGES: list[tuple[str, Callable[[DemoContext], str]]] = [
 def run_demo(db: Path, *, progress: ProgressFn | None = None) -> list[tuple[str, str]]:
     """Run every stage against the DuckDB file ``db``; returns (stage, summary) pairs."""
     done: list[tuple[str, str]] = []
-    with Store(db) as store:
+    with open_locked_writer(db) as store:
         ctx = DemoContext(store, progress)
         for name, stage in STAGES:
             done.append((name, stage(ctx)))

@@ -213,6 +213,7 @@ class Store:
         if not in_memory and not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._use: str | None = None
+        self._close_hooks: list[Callable[[], None]] = []
         self._memory_base: int | None = None  # the caller's cap, without the indexes
         self._memory_set = 0
         self._fitted_at = 0.0
@@ -340,7 +341,16 @@ class Store:
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            hooks, self._close_hooks = self._close_hooks, []
+            for hook in hooks:
+                hook()
+
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` once the connection is closed (a writer lock is released there)."""
+        self._close_hooks.append(hook)
 
     def __enter__(self) -> Store:
         return self

@@ -12,6 +12,7 @@ from rich.table import Table
 from linkgraph.cli.common import (
     DbOption,
     JsonOption,
+    WaitOption,
     QuietOption,
     console,
     open_store,
@@ -53,6 +54,7 @@ def audit(
     ] = 2,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
+    wait: WaitOption = None,
 ) -> None:
     """Run the audits over the crosswalked works and relations; findings go to the `findings` table."""
     if ctx.invoked_subcommand is not None:
@@ -60,7 +62,7 @@ def audit(
     from linkgraph.graph.audit import run_audit
     from linkgraph.report.findings import EXPORT_FORMATS, export_findings
 
-    with open_store(db) as store:
+    with open_store(db, wait=wait) as store:
         def step(name: str, seconds: float) -> None:
             if not quiet and not json_out:
                 console.print(f"  {name}: {seconds:.2f} s")

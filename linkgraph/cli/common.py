@@ -58,12 +58,30 @@ MemoryOption = Annotated[
 ]
 
 
+WaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait", min=0, max=604800, envvar="LINKGRAPH_LOCK_WAIT",
+        help="If another command writes this database, wait up to SECONDS for it instead of"
+        " refusing at once (exit 75).",
+        show_default=False,
+    ),
+]
+
+
 def open_store(
     db: Path | None, *, read_only: bool = False, memory_limit: str | None = None, row_group_size: int | None = None,
-    threads: int | None = None,
+    threads: int | None = None, wait: float | None = None,
 ) -> Store:
-    return Store(db if db is not None else default_db_path(), read_only=read_only, memory_limit=memory_limit,
-                 row_group_size=row_group_size, threads=threads)
+    """The database of a command. A writer takes the writer lock first (one writer at a time:
+    another waits ``wait`` seconds, default ``$LINKGRAPH_LOCK_WAIT`` or 0, then exits 75)."""
+    from linkgraph.lock import open_locked_writer
+
+    path = db if db is not None else default_db_path()
+    if read_only:
+        return Store(path, read_only=True, memory_limit=memory_limit, threads=threads)
+    return open_locked_writer(path, wait=wait, memory_limit=memory_limit, row_group_size=row_group_size,
+                              threads=threads)
 
 
 def print_json(data: Any) -> None:

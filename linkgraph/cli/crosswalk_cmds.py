@@ -13,6 +13,7 @@ from linkgraph.cli.common import (
     DbOption,
     JsonOption,
     MemoryOption,
+    WaitOption,
     QuietOption,
     console,
     open_store,
@@ -58,12 +59,13 @@ def register(app: typer.Typer) -> None:
         memory_limit: MemoryOption = None,
         quiet: QuietOption = False,
         as_json: JsonOption = False,
+        wait: WaitOption = None,
     ) -> None:
         """Crosswalk raw records that are new or changed since the last run."""
         if ctx.invoked_subcommand is not None:
             ctx.obj = {"db": db}
             return
-        with open_store(db, memory_limit=memory_limit) as store, \
+        with open_store(db, memory_limit=memory_limit, wait=wait) as store, \
                 record_progress("crosswalk", quiet=quiet or as_json) as advance:
             done = 0
 

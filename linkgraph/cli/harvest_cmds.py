@@ -12,6 +12,7 @@ from linkgraph.cli.common import (
     DbOption,
     JsonOption,
     MemoryOption,
+    WaitOption,
     QuietOption,
     console,
     open_store,
@@ -144,6 +145,7 @@ def harvest_oai(
     memory_limit: MemoryOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
+    wait: WaitOption = None,
 ) -> None:
     """Harvest ListRecords into raw_records, one committed page at a time.
 
@@ -153,7 +155,7 @@ def harvest_oai(
     opts = OAIHarvestOptions(prefix=prefix, set_=set_, from_=from_, until=until, windows=windows, window_by=window_by, full=full,
                               lookahead=lookahead)
     with open_store(db, memory_limit=memory_limit, row_group_size=HARVEST_ROW_GROUP,
-                    threads=harvest_threads()) as store, \
+                    threads=harvest_threads(), wait=wait) as store, \
             _transport(contact, timeout, retries, delay, concurrency=windows) as tr:
         with record_progress(f"harvest {prefix}", quiet=quiet or json_out) as advance:
             harvester = OAIHarvester(store, url, opts, name=name, transport=tr, progress=advance)

@@ -92,7 +92,7 @@ def test_two_runs_at_once_exactly_one_harvests_and_a_reader_is_never_blocked(tmp
         b = start_run(cfg, db, "--json")
         _, err_b = b.communicate(timeout=60)
         assert b.returncode == EXIT_BUSY
-        assert "another linkgraph run holds" in err_b and "--wait" in err_b and "pid" in err_b
+        assert "another linkgraph writer holds" in err_b and "--wait" in err_b and "pid" in err_b
         assert json_lines(err_b)[-1]["event"] == "run-refused"
         # readers while the harvest writes: status and a notebook-style query both succeed
         deadline = time.monotonic() + 30
@@ -116,6 +116,45 @@ def test_two_runs_at_once_exactly_one_harvests_and_a_reader_is_never_blocked(tmp
     with open_for_reading(db) as store:  # the snapshot is current after a run
         assert Path(store.path).name == "lg.snapshot.duckdb"
         assert store.query("SELECT count(*) FROM job_runs WHERE status = 'ok'")[0][0] == 3
+
+
+def test_manual_writers_while_run_writes_exit_75_or_wait_and_the_database_stays_whole(tmp_path: Path) -> None:
+    """A hand-run `audit`, `harvest` or `crosswalk` while the scheduled run writes: refused with
+    exit 75 (or, told to wait, run after it); the database opens afterwards and holds what a
+    sequential run gives."""
+    db, cfg = tmp_path / "lg.duckdb", tmp_path / "lg.toml"
+    with World(oai_records=600, oai_latency=150) as world:  # ~30 pages x 150 ms
+        write_config(cfg, world.sources("repo", "dc"))
+        run = start_run(cfg, db, "--json")
+        deadline = time.monotonic() + 20
+        while not (tmp_path / "lg.duckdb.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert run.poll() is None, "the run ended before the manual commands: slow the server down"
+        refused = [subprocess.Popen([sys.executable, "-m", "linkgraph", *args, "--db", str(db)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   for args in (("audit",), ("crosswalk",), ("harvest", "oai", world.oai.url, "--prefix", "oai_dc"))]
+        outcomes = [(p.wait(timeout=60), p.communicate()[1]) for p in refused]
+        waited = subprocess.Popen([sys.executable, "-m", "linkgraph", "audit", "--db", str(db), "--wait", "60",
+                                   "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert run.wait(timeout=90) == 0, run.stderr.read() if run.stderr else ""
+        out, err = waited.communicate(timeout=90)
+        assert waited.returncode == 0, err
+    for code, stderr in outcomes:
+        assert code == EXIT_BUSY, stderr
+        assert "another linkgraph writer holds" in stderr and "Traceback" not in stderr
+    with duckdb.connect(str(db), read_only=True) as con:  # opens: no torn WAL
+        assert con.execute("SELECT count(*) FROM audit_runs").fetchone()[0] == 2  # the run's and the waiter's
+        assert {r[0] for r in con.execute("SELECT record_id FROM raw_records WHERE source = 'repo'").fetchall()} \
+            == world.served_oai()
+        findings = con.execute("SELECT count(*) FROM findings").fetchone()[0]
+    # a sequential run of the same world gives the same findings
+    seq_db = tmp_path / "seq.duckdb"
+    with World(oai_records=600) as again:
+        write_config(cfg, again.sources("repo", "dc"))
+        assert start_run(cfg, seq_db).wait(timeout=90) == 0
+    with duckdb.connect(str(seq_db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM findings").fetchone()[0] == findings
 
 
 def test_a_reader_holding_the_file_delays_the_run_but_does_not_fail_it(tmp_path: Path) -> None:
