@@ -87,7 +87,7 @@ class CrossrefSource:
                  max_concurrency: int = 3):
         self.transport = transport
         self.query = query
-        self.base_url = base_url.rstrip("/")
+        self.base_url = transport.adopt(base_url).rstrip("/")  # userinfo -> auth
         rate = POLITE_LIST_RATE if query.mailto else PUBLIC_LIST_RATE
         self.limits = ServerLimits(transport, max_concurrency=max_concurrency, initial_rate=rate)
 

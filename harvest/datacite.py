@@ -66,7 +66,7 @@ class DataCiteSource:
         self.transport = transport
         self.client_id, self.provider_id, self.prefix = client_id, provider_id, prefix
         self.page_size = page_size
-        self.base_url = base_url.rstrip("/")
+        self.base_url = transport.adopt(base_url).rstrip("/")  # userinfo -> auth
 
     def params(self) -> dict[str, Any]:
         if self.client_id:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import email.utils
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -115,8 +117,39 @@ class Pacer:
             self._next = max(self._next, time.monotonic() + seconds)
 
 
+_USERINFO = re.compile(r"(?<=://)[^/?#@\s]*@")
+
+
+def strip_userinfo(text: str) -> str:
+    """``text`` with the user and password of every URL in it removed
+    (``http://u:secret@host/oai`` -> ``http://host/oai``): for messages and stored URLs."""
+    return _USERINFO.sub("", text) if "@" in text else text
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``(url without userinfo, (user, password) or None)``; percent-escapes are decoded."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port is not None else "")
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+
+
 class Transport:
-    """An httpx client with the policy above. Thread-safe; share one per source."""
+    """An httpx client with the policy above. Thread-safe; share one per source.
+
+    Credentials in a URL (``https://user:password@host/oai``) are taken out of it by
+    :meth:`adopt` (connectors call it on their base URL) and sent as HTTP basic auth to that
+    origin only, so the URL that reaches logs, errors, tables and source names has none."""
 
     def __init__(self, policy: HttpPolicy | None = None, *, client: httpx.Client | None = None):
         self.policy = policy or HttpPolicy()
@@ -137,6 +170,18 @@ class Transport:
         self.retried = 0
         self.on_response: Callable[[httpx.Response], None] | None = None
         self._sleep = time.sleep
+        self._credentials: dict[str, tuple[str, str]] = {}
+
+    def adopt(self, url: str) -> str:
+        """``url`` without its userinfo, which is kept to authenticate requests to its origin."""
+        clean, creds = split_credentials(url)
+        if creds is not None:
+            self._credentials[_origin(clean)] = creds
+        return clean
+
+    def secrets(self) -> list[str]:
+        """The passwords adopted so far (for a log redactor)."""
+        return [pw for _, pw in self._credentials.values() if pw]
 
     def close(self) -> None:
         self.client.close()
@@ -170,6 +215,8 @@ class Transport:
         """
         last: str = "no attempt made"
         last_status: int | None = None
+        url = self.adopt(url)
+        auth = self._credentials.get(_origin(url)) if self._credentials else None
         request_url = url
         for attempt in range(self.policy.retries + 1):
             if attempt:
@@ -180,7 +227,8 @@ class Transport:
             with self._slots:
                 self.requests += 1
                 try:
-                    with self.client.stream(method, url, params=params) as resp:
+                    with self.client.stream(method, url, params=params,
+                                            **({"auth": auth} if auth else {})) as resp:
                         request_url = str(resp.request.url)
                         if self.on_response is not None:
                             self.on_response(resp)
@@ -284,4 +332,6 @@ __all__ = [
     "TransportError",
     "body_chunks",
     "parse_retry_after",
+    "split_credentials",
+    "strip_userinfo",
 ]

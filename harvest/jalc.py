@@ -72,7 +72,7 @@ class JalcClient:
 
     def __init__(self, transport: Transport, *, base_url: str = BASE_URL, double_encode: bool = True):
         self.transport = transport
-        self.base_url = base_url.rstrip("/")
+        self.base_url = transport.adopt(base_url).rstrip("/")  # userinfo -> auth
         self.double_encode = double_encode
 
     def prefixes(self, *, ra: str | None = None) -> list[dict[str, Any]]:

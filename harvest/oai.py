@@ -390,8 +390,8 @@ class OAIClient:
     """The six verbs over one base URL, raising typed errors for OAI error codes."""
 
     def __init__(self, base_url: str, transport: Transport | None = None):
-        self.base_url = base_url
         self.transport = transport or Transport()
+        self.base_url = self.transport.adopt(base_url)  # credentials go to the transport only
 
     def request(
         self, params: Mapping[str, str], *, on_token: Callable[[str], None] | None = None

@@ -137,10 +137,10 @@ class OAIHarvester:
         if options.window_by not in ("auto", "month", "day"):
             raise UsageError("--window-by must be auto, month or day")
         self.store = store
-        self.base_url = base_url
-        self.opts = options
-        self.name = name or default_source_name(base_url, options.prefix, options.set_)
         self.client = OAIClient(base_url, transport)
+        self.base_url = self.client.base_url  # without userinfo: it names the source, logs, rows
+        self.opts = options
+        self.name = name or default_source_name(self.base_url, options.prefix, options.set_)
         self.progress = progress
         self.cp = Checkpoints(store, self.name)
         self.granularity = "YYYY-MM-DD"

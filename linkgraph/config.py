@@ -107,7 +107,23 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(int(n) * _UNITS[u] for n, u in parts)
     if seconds <= 0:
         raise ValueError(f"duration must be positive: {text!r}")
+    if seconds > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"duration too long: {text!r} (at most {MAX_DURATION_DAYS} days)")
     return timedelta(seconds=seconds)
+
+
+MAX_DURATION_DAYS = 3660  # ten years: beyond that a schedule is a typo
+
+
+def _bounded(chk: Any, table: dict[str, Any], keys: tuple[str, ...], key: str, low: float, high: float,
+             unit: str) -> float | None:
+    """``table[key]`` as a finite float within [low, high], or a located config error."""
+    if key not in table:
+        return None
+    value = float(table[key])
+    if not (low <= value <= high):  # also false for nan; inf is above any high
+        raise chk.fail((*keys, key), f"must be a number from {low:g} to {high:g} {unit}, not {table[key]!r}")
+    return value
 
 
 @dataclass(slots=True)
@@ -116,8 +132,8 @@ class SourceConfig:
 
     name: str
     kind: str
-    base_url: str
-    options: dict[str, Any]
+    base_url: str = field(repr=False)  # may carry user:password (the transport takes it out)
+    options: dict[str, Any] = field(default_factory=dict)
     every: timedelta | None = None
     rate: float | None = None
     concurrency: int | None = None
@@ -126,10 +142,13 @@ class SourceConfig:
     contact: str | None = None
     enabled: bool = True
     secret: str | None = field(default=None, repr=False)  # resolved token, never printed
+    url_secret: str | None = field(default=None, repr=False)  # a password in base_url, never printed
 
     def describe(self) -> dict[str, Any]:
         """What ``sources list`` shows: no secret values, only where they come from."""
-        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "base_url": self.base_url}
+        from linkgraph.harvest.http import strip_userinfo
+
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "base_url": strip_userinfo(self.base_url)}
         for k, v in self.options.items():
             out[k] = "***" if k in SECRET_KEYS else v
         out["every"] = format_duration(self.every) if self.every else None
@@ -234,6 +253,8 @@ def parse_config(text: str, path: Path | str = "<config>", *, env: dict[str, str
     environ = os.environ if env is None else env
     try:
         doc = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(path, None, None, "not valid TOML: nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         line = int(m.group(1)) if m else None
@@ -250,9 +271,8 @@ def parse_config(text: str, path: Path | str = "<config>", *, env: dict[str, str
     cfg = Config(path=Path(path) if path != "<config>" else None, sources={})
     cfg.db = Path(general["db"]).expanduser() if "db" in general else None
     cfg.contact = general.get("contact")
-    cfg.lock_wait = float(general.get("lock_wait", 0.0))
-    if cfg.lock_wait < 0:
-        raise chk.fail(("linkgraph", "lock_wait"), "must be 0 or more")
+    lock_wait = _bounded(chk, general, ("linkgraph",), "lock_wait", 0.0, 7 * 86400.0, "seconds")
+    cfg.lock_wait = lock_wait or 0.0
     cfg.snapshot = bool(general.get("snapshot", True))
     cfg.audit = bool(general.get("audit", True))
     retention = doc.get("retention", {})
@@ -269,8 +289,7 @@ def parse_config(text: str, path: Path | str = "<config>", *, env: dict[str, str
     for name, table in doc.get("sources", {}).items():
         src = _source(chk, name, table, environ, cfg.contact)
         cfg.sources[name] = src
-        if src.secret:
-            cfg.secrets.append(src.secret)
+        cfg.secrets.extend(s for s in (src.secret, src.url_secret) if s)
     # env secrets the tools read themselves are never printed either
     for var in ("NEO4J_PASSWORD", "CROSSREF_PLUS_TOKEN", "LINKGRAPH_CROSSREF_TOKEN"):
         if environ.get(var):
@@ -306,8 +325,14 @@ def _source(chk: _Checker, name: str, table: Any, environ: Any, contact: str | N
     base_url = table.get("base_url") or _DEFAULT_URLS.get(kind)
     if not base_url:
         raise chk.fail(keys, "missing key 'base_url'")
+    from linkgraph.harvest.http import split_credentials, strip_userinfo
+
     if not re.match(r"^https?://[^\s/]+", base_url):
-        raise chk.fail((*keys, "base_url"), f"not an http(s) URL: {base_url!r}")
+        raise chk.fail((*keys, "base_url"), f"not an http(s) URL: {strip_userinfo(base_url)!r}")
+    try:
+        _, url_credentials = split_credentials(base_url)
+    except ValueError as exc:  # a port that is not a number, a bad IPv6 address
+        raise chk.fail((*keys, "base_url"), f"not a valid URL: {strip_userinfo(base_url)!r} ({exc})") from None
     given = [k for k in _ONE_OF[kind] if k in table]
     if len(given) != 1:
         want = " or ".join(_ONE_OF[kind])
@@ -320,15 +345,15 @@ def _source(chk: _Checker, name: str, table: Any, environ: Any, contact: str | N
     if "every" in table:
         try:
             every = parse_duration(table["every"])
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise chk.fail((*keys, "every"), str(exc)) from None
-    for key, low in (("rate", 0.0), ("timeout", 0.0)):
-        if key in table and table[key] <= low:
-            raise chk.fail((*keys, key), "must be positive")
+    rate = _bounded(chk, table, keys, "rate", 0.001, 1000.0, "requests/s")
+    timeout = _bounded(chk, table, keys, "timeout", 0.1, 3600.0, "seconds")
     for key, low in (("concurrency", 1), ("retries", 0), ("windows", 1), ("rows", 1), ("page_size", 1)):
         if key in table and not low <= table[key] <= 1000:
             raise chk.fail((*keys, key), f"must be between {low} and 1000")
     secret = _secret(chk, table, keys, "token", environ) if kind == "crossref" else None
+    url_secret = url_credentials[1] if url_credentials and url_credentials[1] else None
     skip = set(_COMMON) | {"token", "token_env"}
     options = {k: v for k, v in table.items() if k not in skip}
     if "token_env" in table:
@@ -337,9 +362,10 @@ def _source(chk: _Checker, name: str, table: Any, environ: Any, contact: str | N
         options["token"] = "***"
     return SourceConfig(
         name=name, kind=kind, base_url=base_url.rstrip("/"), options=options, every=every,
-        rate=float(table["rate"]) if "rate" in table else None, concurrency=table.get("concurrency"),
-        timeout=float(table.get("timeout", 60.0)), retries=int(table.get("retries", 5)),
+        rate=rate, concurrency=table.get("concurrency"),
+        timeout=60.0 if timeout is None else timeout, retries=int(table.get("retries", 5)),
         contact=table.get("contact") or contact, enabled=bool(table.get("enabled", True)), secret=secret,
+        url_secret=url_secret,
     )
 
 

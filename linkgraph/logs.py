@@ -25,7 +25,8 @@ LEVELS = ("debug", "info", "warning", "error")
 
 
 class Redactor:
-    """Replaces known secret values (and their URL-encoded forms) with ``***``."""
+    """Replaces known secret values (and their URL-encoded forms) with ``***`` and removes the
+    userinfo (``user:password@``) of every URL."""
 
     def __init__(self, secrets: Iterable[str] = ()):
         from urllib.parse import quote
@@ -37,6 +38,9 @@ class Redactor:
         self.secrets = sorted(found, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
+        from linkgraph.harvest.http import strip_userinfo
+
+        text = strip_userinfo(text)  # a URL's user:password, known in advance or not
         for s in self.secrets:
             if s in text:
                 text = text.replace(s, "***")

@@ -211,7 +211,11 @@ class Store:
         self.path = Path(path) if path is not None else default_db_path()
         in_memory = str(self.path) == ":memory:"
         if not in_memory and not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # unwritable, or a file where a directory should be
+                raise StoreError(f"cannot create the database's directory {self.path.parent}: "
+                                 f"{exc.strerror or exc}") from exc
         self._use: str | None = None
         self._close_hooks: list[Callable[[], None]] = []
         self._memory_base: int | None = None  # the caller's cap, without the indexes

@@ -20,7 +20,9 @@ class LinkgraphGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LinkgraphError as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            from linkgraph.harvest.http import strip_userinfo
+
+            typer.secho(f"error: {strip_userinfo(str(exc))}", fg=typer.colors.RED, err=True)
             raise typer.Exit(exc.exit_code) from exc
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from linkgraph.config import load_config, parse_config, parse_duration
+from linkgraph.config import ConfigError, load_config, parse_config, parse_duration
+
 
 from .ops_helpers import linkgraph
 
@@ -85,7 +86,17 @@ BROKEN = [
     ("[sources.a]\nkind = 'crossref'\nprefix = '10.1111'\nmember = 3\n", 4, "give only one of prefix or member"),
     ("[sources.a]\nkind = 'jalc'\nprefix = '10.1111'\nconcurrency = 0\n", 4, "must be between 1 and 1000"),
     ("[sources.'bad name']\nkind = 'jalc'\nprefix = '10.1111'\n", 1, "source names are"),
-    ("[linkgraph]\nlock_wait = -1\n", 2, "linkgraph.lock_wait: must be 0 or more"),
+    ("[linkgraph]\nlock_wait = -1\n", 2, "linkgraph.lock_wait: must be a number from 0 to 604800 seconds"),
+    # values that are numbers but fail every run or wait forever
+    ("[linkgraph]\nlock_wait = nan\n", 2, "linkgraph.lock_wait: must be a number from 0"),
+    ("[sources.a]\nkind = 'jalc'\nprefix = '10.1111'\ntimeout = nan\n", 4, "sources.a.timeout: must be a number"),
+    ("[sources.a]\nkind = 'jalc'\nprefix = '10.1111'\ntimeout = inf\n", 4, "sources.a.timeout: must be a number"),
+    ("[sources.a]\nkind = 'jalc'\nprefix = '10.1111'\ntimeout = 1e300\n", 4, "from 0.1 to 3600 seconds"),
+    ("[sources.a]\nkind = 'jalc'\nprefix = '10.1111'\nrate = 1e-300\n", 4, "sources.a.rate: must be a number"),
+    ("[sources.a]\nkind = 'jalc'\nprefix = '10.1111'\nevery = '99999999999d'\n", 4, "sources.a.every: duration too long"),
+    ("[sources.a]\nkind = 'oai'\nbase_url = 'http://u:s3cr3t-pass@x:99999/oai'\nmetadata_format = 'oai_dc'\n", 3,
+     "sources.a.base_url: not a valid URL"),
+    ("a = " + "[" * 5000 + "]" * 5000 + "\n", None, "not valid TOML: nested too deeply"),
     ("[retention]\nkeep_runs = 0\n", 2, "retention.keep_runs: must be at least 1"),
     ("[schedule]\nat = '03:00'\n", 1, "schedule: unknown section"),
     ("sources = 3\n", 1, "sources: expected a table"),
@@ -101,7 +112,9 @@ def test_broken_config_gets_line_key_and_exit_2(tmp_path: Path, text: str, line:
     cfg.write_text(text, encoding="utf-8")
     with pytest.raises(Exception) as err:
         parse_config(text, cfg, env={})
-    assert message in str(err.value) and f"broken.toml:{line}:" in str(err.value)
+    where = f"broken.toml:{line}:" if line is not None else "broken.toml:"
+    assert message in str(err.value) and where in str(err.value)
+    assert isinstance(err.value, ConfigError)  # never a RecursionError/OverflowError traceback
     assert "s3cr3t-pass" not in str(err.value)
 
 
