@@ -28,7 +28,15 @@ from urllib.parse import quote
 import httpx
 from linkgraph.harvest.http import Transport
 from linkgraph.harvest.ratelimit import ServerLimits
-from linkgraph.harvest.rest_harvest import DAY, CursorExpired, RestPage, compact_json, parse_date
+from linkgraph.harvest.rest_harvest import (
+    DAY,
+    CursorExpired,
+    RestPage,
+    compact_json,
+    item_date,
+    list_total,
+    page_items,
+)
 
 from linkgraph.errors import ProtocolError, TransportError, UsageError
 from linkgraph.store import RawRecord
@@ -52,12 +60,12 @@ def read_json(resp: httpx.Response) -> Any:
 
 
 def crossref_record(item: dict[str, Any]) -> RawRecord:
-    doi = str(item.get("DOI") or "").strip().lower()
+    doi = item.get("DOI")
+    doi = doi.strip().lower() if isinstance(doi, str) else ""
     stamp = None
     for key in ("deposited", "indexed", "created"):
-        dt = (item.get(key) or {}).get("date-time")
-        if dt:
-            stamp = parse_date(dt)
+        stamp = item_date(item.get(key))
+        if stamp is not None:
             break
     return RawRecord(doi, stamp, False, FORMAT, compact_json(item))
 
@@ -82,6 +90,7 @@ class CrossrefSource:
 
     kind = "crossref"
     granularity = DAY
+    stable_cursor = True  # next-cursor is a scroll id: the same string on every page
 
     def __init__(self, transport: Transport, query: CrossrefQuery, *, base_url: str = BASE_URL,
                  max_concurrency: int = 3):
@@ -131,14 +140,15 @@ class CrossrefSource:
                 raise CursorExpired(f"cursor refused ({exc.message})", url=exc.url, status=exc.status) from exc
             raise
         message = doc.get("message") if isinstance(doc, dict) else None
-        if doc.get("status") != "ok" or not isinstance(message, dict):
+        if not isinstance(doc, dict) or doc.get("status") != "ok" or not isinstance(message, dict):
             raise ProtocolError(f"not a Crossref work list: {str(doc)[:200]}", url=self.list_url)
-        items = message.get("items") or []
+        raw_items = message.get("items")
+        items, warnings = page_items(raw_items, self.list_url, "Crossref work list")
         records = [crossref_record(i) for i in items]
-        warnings = [f"work without DOI skipped: {compact_json(i)[:120]}" for i, r in zip(items, records) if not r.record_id]
+        warnings += [f"work without DOI skipped: {compact_json(i)[:120]}" for i, r in zip(items, records) if not r.record_id]
         records = [r for r in records if r.record_id]
         nxt = message.get("next-cursor")
-        done = len(items) < self.query.rows or not nxt
-        total = message.get("total-results")
-        return RestPage(records, None if done else str(nxt), int(total) if total is not None else None,
-                        len(items), self.list_url, warnings)
+        listed = len(raw_items) if isinstance(raw_items, list) else 0
+        done = listed < self.query.rows or not nxt or not isinstance(nxt, str)
+        return RestPage(records, None if done else str(nxt), list_total(message.get("total-results")),
+                        listed, self.list_url, warnings)

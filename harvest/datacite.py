@@ -15,7 +15,16 @@ from typing import Any
 
 from linkgraph.harvest.crossref import read_json
 from linkgraph.harvest.http import Transport
-from linkgraph.harvest.rest_harvest import SECOND, CursorExpired, RestPage, compact_json, parse_date
+from linkgraph.harvest.rest_harvest import (
+    SECOND,
+    CursorExpired,
+    RestPage,
+    compact_json,
+    item_date,
+    list_total,
+    page_items,
+    parse_date,
+)
 
 from linkgraph.errors import ProtocolError, TransportError, UsageError
 from linkgraph.store import RawRecord
@@ -26,10 +35,11 @@ MAX_SIZE = 1000
 
 
 def datacite_record(item: dict[str, Any]) -> RawRecord:
-    attrs = item.get("attributes") or {}
-    doi = str(attrs.get("doi") or item.get("id") or "").strip().lower()
-    updated = attrs.get("updated")
-    return RawRecord(doi, parse_date(updated) if updated else None, False, FORMAT, compact_json(item))
+    attrs = item.get("attributes")
+    attrs = attrs if isinstance(attrs, dict) else {}
+    doi = attrs.get("doi") or item.get("id")
+    doi = doi.strip().lower() if isinstance(doi, str) else ""
+    return RawRecord(doi, item_date(attrs.get("updated")), False, FORMAT, compact_json(item))
 
 
 def es_date(value: str | None, *, end: bool) -> str:
@@ -92,11 +102,12 @@ class DataCiteSource:
         data = doc.get("data") if isinstance(doc, dict) else None
         if not isinstance(data, list):
             raise ProtocolError(f"not a DataCite DOI list: {str(doc)[:200]}", url=url)
-        records = [datacite_record(i) for i in data]
-        warnings = [f"item without DOI skipped: {compact_json(i)[:120]}" for i, r in zip(data, records) if not r.record_id]
+        items, warnings = page_items(data, url, "DataCite DOI list")
+        records = [datacite_record(i) for i in items]
+        warnings += [f"item without DOI skipped: {compact_json(i)[:120]}" for i, r in zip(items, records) if not r.record_id]
         records = [r for r in records if r.record_id]
-        nxt = (doc.get("links") or {}).get("next")
-        total = (doc.get("meta") or {}).get("total")
-        done = not nxt or not data
-        return RestPage(records, None if done else str(nxt), int(total) if isinstance(total, int) else None,
-                        len(data), url, warnings)
+        links, meta = doc.get("links"), doc.get("meta")
+        nxt = links.get("next") if isinstance(links, dict) else None
+        total = meta.get("total") if isinstance(meta, dict) else None
+        done = not nxt or not isinstance(nxt, str) or not data
+        return RestPage(records, None if done else nxt, list_total(total), len(data), url, warnings)

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from linkgraph.harvest.crossref import read_json
 from linkgraph.harvest.http import Transport
-from linkgraph.harvest.rest_harvest import DAY, RestPage, compact_json, parse_date
+from linkgraph.harvest.rest_harvest import DAY, RestPage, compact_json, item_date, list_total, page_items
 
 from linkgraph.errors import ProtocolError, TransportError, UsageError
 from linkgraph.store import RawRecord, Store
@@ -62,9 +62,10 @@ def jalc_error(exc: TransportError) -> str:
 
 
 def jalc_record(data: dict[str, Any], listed_updated: str | None = None) -> RawRecord:
-    doi = str(data.get("doi") or "").strip().lower()
-    updated = data.get("updated_date") or listed_updated
-    return RawRecord(doi, parse_date(updated) if updated else None, False, FORMAT, compact_json(data))
+    doi = data.get("doi")
+    doi = doi.strip().lower() if isinstance(doi, str) else ""
+    return RawRecord(doi, item_date(data.get("updated_date")) or item_date(listed_updated), False, FORMAT,
+                     compact_json(data))
 
 
 class JalcClient:
@@ -84,8 +85,13 @@ class JalcClient:
             if ra:
                 params["ra"] = ra
             doc = self.transport.fetch(f"{self.base_url}/prefixes", read_json, params=params)
-            out.extend((doc.get("data") or {}).get("items") or [])
-            total_pages = int((doc.get("message") or {}).get("totalPages") or 1)
+            if not isinstance(doc, dict):
+                raise ProtocolError(f"not a JaLC prefix list: {str(doc)[:200]}", url=f"{self.base_url}/prefixes")
+            data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+            items, _ = page_items(data.get("items"), f"{self.base_url}/prefixes", "JaLC prefix list")
+            out.extend(items)
+            message = doc.get("message") if isinstance(doc.get("message"), dict) else {}
+            total_pages = list_total(message.get("totalPages")) or 1
             if page >= total_pages:
                 return out
             page += 1
@@ -149,7 +155,7 @@ class JalcSource:
         return {"prefix": self.prefix}
 
     def list_page(self, from_: str | None, until: str | None, token: str | None) -> RestPage:
-        page_no = int(token) if token else 1
+        page_no = list_total(token) or 1 if token else 1
         params = {"rows": str(self.rows), "page": str(page_no), "sort": "updated_date", "order": "asc"}
         if from_:
             params["from"] = from_
@@ -159,20 +165,24 @@ class JalcSource:
         doc = self.client.doilist(self.prefix, params)
         if doc is None:
             return RestPage([], None, 0 if page_no == 1 else None, 0, url)
-        message = doc.get("message") or {}
-        items = (doc.get("data") or {}).get("items") or []
+        if not isinstance(doc, dict):
+            raise ProtocolError(f"not a JaLC DOI list: {str(doc)[:200]}", url=url)
+        message = doc.get("message") if isinstance(doc.get("message"), dict) else {}
+        data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+        items, bad = page_items(data.get("items"), url, "JaLC DOI list")
         listed: dict[str, str | None] = {}
         for item in items:
-            doi = str(((item.get("dois") or {}).get("doi")) or "").strip()
-            if doi:
-                listed[doi] = item.get("updated_date")
+            dois = item.get("dois")
+            doi = dois.get("doi") if isinstance(dois, dict) else None
+            if isinstance(doi, str) and doi.strip():
+                updated = item.get("updated_date")
+                listed[doi.strip()] = updated if isinstance(updated, str) else None
         todo = self._changed(listed)
         self.skipped += len(listed) - len(todo)
         records, warnings = self._fetch_all(todo, listed)
-        total_pages = int(message.get("totalPages") or page_no)
-        total = message.get("total")
+        total_pages = list_total(message.get("totalPages")) or page_no
         nxt = str(page_no + 1) if page_no < total_pages and items else None
-        return RestPage(records, nxt, int(total) if total is not None else None, len(items), url, warnings)
+        return RestPage(records, nxt, list_total(message.get("total")), len(items), url, bad + warnings)
 
     def _changed(self, listed: dict[str, str | None]) -> list[str]:
         if not listed:
@@ -189,8 +199,8 @@ class JalcSource:
             if prev is None or not updated or prev[0] is None:
                 todo.append(doi)
                 continue
-            when = parse_date(updated)
-            if prev[0] < when or prev[1] < when + timedelta(days=1):
+            when = item_date(updated)
+            if when is None or prev[0] < when or prev[1] < when + timedelta(days=1):
                 todo.append(doi)
         return todo
 

@@ -1,8 +1,14 @@
 -- Repository author versions (COAR AO/SMUR/AM) whose title matches a version of record with a
 -- DOI, and no version link either way (DESIGN "Audits" 2). Titles match on a key (letters and
 -- digits only, lower case, at least 12 characters); creators must share a family name, or
--- either side names no creator and the years are within one.
-WITH tkeys AS (SELECT work_key, tkey FROM audit_tkeys),
+-- either side names no creator and the years are within one. A title key shared by more than
+-- $max_block works is a generic title ("Annual report 2019", "Table of contents") and is not
+-- matched: pairing every author version with every version of record under such a key grows
+-- with the square of the block (1M synthetic records: ~10^9 pairs, 79 GB of spill).
+WITH tkeys AS (
+    SELECT work_key, tkey FROM audit_tkeys
+    WHERE tkey IN (SELECT tkey FROM audit_tkeys GROUP BY tkey HAVING count(*) <= $max_block)
+),
 fam AS (SELECT work_key, families FROM audit_works),
 am AS (
     SELECT w.* FROM audit_works w WHERE w.version IN ('AO', 'SMUR', 'AM')
