@@ -52,7 +52,9 @@ def read_json(resp: httpx.Response) -> Any:
     """The whole body as JSON; a cut or garbled body is retried by the transport."""
     from linkgraph.harvest.http import RetryableError
 
-    body = resp.read()
+    from linkgraph.harvest.http import body_chunks
+
+    body = b"".join(body_chunks(resp))  # bounded: inflated size and request deadline
     try:
         return json.loads(body)
     except ValueError as exc:
@@ -146,6 +148,9 @@ class CrossrefSource:
         items, warnings = page_items(raw_items, self.list_url, "Crossref work list")
         records = [crossref_record(i) for i in items]
         warnings += [f"work without DOI skipped: {compact_json(i)[:120]}" for i, r in zip(items, records) if not r.record_id]
+        warnings += [f"unreadable date {compact_json(i.get('deposited'))[:80]} on {r.record_id}: stored without one"
+                     for i, r in zip(items, records)
+                     if r.record_id and r.datestamp is None and i.get("deposited") is not None]
         records = [r for r in records if r.record_id]
         nxt = message.get("next-cursor")
         listed = len(raw_items) if isinstance(raw_items, list) else 0

@@ -42,6 +42,11 @@ def datacite_record(item: dict[str, Any]) -> RawRecord:
     return RawRecord(doi, item_date(attrs.get("updated")), False, FORMAT, compact_json(item))
 
 
+def _updated(item: dict[str, Any]) -> Any:
+    attrs = item.get("attributes")
+    return attrs.get("updated") if isinstance(attrs, dict) else None
+
+
 def es_date(value: str | None, *, end: bool) -> str:
     """A mark as DataCite's ``updated`` range bound (``*`` when open)."""
     if not value:
@@ -105,6 +110,9 @@ class DataCiteSource:
         items, warnings = page_items(data, url, "DataCite DOI list")
         records = [datacite_record(i) for i in items]
         warnings += [f"item without DOI skipped: {compact_json(i)[:120]}" for i, r in zip(items, records) if not r.record_id]
+        warnings += [f"unreadable date {compact_json(_updated(i))[:80]} on {r.record_id}: stored without one"
+                     for i, r in zip(items, records)
+                     if r.record_id and r.datestamp is None and _updated(i) is not None]
         records = [r for r in records if r.record_id]
         links, meta = doc.get("links"), doc.get("meta")
         nxt = links.get("next") if isinstance(links, dict) else None

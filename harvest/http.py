@@ -42,6 +42,13 @@ T = TypeVar("T")
 
 DEFAULT_CONTACT = "linkgraph-operator@example.invalid"
 _NOTHING = object()  # consume() has not returned
+MAX_BODY = 256 << 20  # inflated bytes of one response body (an OAI page or a REST JSON page)
+ERROR_BODY_MAX = 64 << 10  # bytes of an error body read for the message
+_LIMITS = "linkgraph.limits"  # response extension: (max body bytes, monotonic deadline)
+
+
+class BodyTooLarge(TransportError):
+    """A response body grew past ``max_body`` once inflated: never retried."""
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -63,6 +70,13 @@ class HttpPolicy:
     concurrency: int = 8  # requests in flight at once through this transport
     contact: str = DEFAULT_CONTACT
     headers: Mapping[str, str] = field(default_factory=dict)
+    # A hostile or broken server must not take memory or time without bound:
+    max_body: int = MAX_BODY  # bytes of a body after inflating (gzip bombs, endless bodies)
+    deadline: float | None = None  # seconds for one whole request; None: 10 x timeout
+
+    @property
+    def request_deadline(self) -> float:
+        return self.deadline if self.deadline is not None else 10 * self.timeout
 
     @property
     def user_agent(self) -> str:
@@ -227,9 +241,11 @@ class Transport:
             with self._slots:
                 self.requests += 1
                 try:
+                    deadline = time.monotonic() + self.policy.request_deadline
                     with self.client.stream(method, url, params=params,
                                             **({"auth": auth} if auth else {})) as resp:
                         request_url = str(resp.request.url)
+                        resp.extensions[_LIMITS] = (self.policy.max_body, deadline)
                         if self.on_response is not None:
                             self.on_response(resp)
                         status = resp.status_code
@@ -239,16 +255,21 @@ class Transport:
                                 return body  # type: ignore[no-any-return]
                         else:
                             last_status = status
-                            resp.read()
+                            head = _error_body(resp)
                             if status not in RETRY_STATUSES:
-                                raise TransportError(_describe(resp), url=request_url, status=status)
-                            last = _describe(resp)
+                                raise TransportError(_describe(resp, head), url=request_url, status=status)
+                            last = _describe(resp, head)
                             wait = parse_retry_after(resp.headers.get("Retry-After"))
                             if wait is not None:
                                 wait = min(wait, self.policy.retry_after_cap)
                                 self.pacer.hold(wait)
                 except RetryableError as exc:
                     last, last_status = exc.message, None
+                except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects) as exc:
+                    # retrying cannot help: not an http(s) URL, or redirects that go round
+                    what = "too many redirects (a redirect loop?)" if isinstance(exc, httpx.TooManyRedirects) \
+                        else f"not a usable URL ({exc})"
+                    raise TransportError(strip_userinfo(what), url=url) from None
                 except httpx.TransportError as exc:  # connect, read, timeouts, dropped connection
                     last, last_status = f"{type(exc).__name__}: {exc}", None
                     request_url = str(exc.request.url) if _has_request(exc) else url
@@ -277,6 +298,23 @@ def body_chunks(resp: httpx.Response) -> Iterator[bytes]:
     server that says gzip and sends something else) raises :class:`RetryableError`. A stream
     cut short yields what it had, as with httpx: its document is then incomplete, and the
     parser says so."""
+    max_body, deadline = resp.extensions.get(_LIMITS, (MAX_BODY, None))
+    total = 0
+    for chunk in _decoded(resp):
+        total += len(chunk)
+        if total > max_body:
+            raise BodyTooLarge(f"response body over {max_body >> 20} MiB once inflated (a compression bomb or an"
+                               " endless body?); raise the limit if the server is right", url=str(resp.request.url))
+        if deadline is not None and time.monotonic() > deadline:
+            raise RetryableError(f"response not complete within the request deadline ({total} bytes so far)",
+                                 url=str(resp.request.url))
+        yield chunk
+
+
+_INFLATE_STEP = 1 << 20  # inflate at most this much per call: a bomb never lands whole
+
+
+def _decoded(resp: httpx.Response) -> Iterator[bytes]:
     encoding = resp.headers.get("Content-Encoding", "").strip().lower()
     if encoding not in _GZIP:
         yield from resp.iter_bytes()
@@ -294,11 +332,14 @@ def body_chunks(resp: httpx.Response) -> Iterator[bytes]:
                     return
                 inflate = _new_inflate()
             try:
-                out = inflate.decompress(raw)
+                out = inflate.decompress(raw, _INFLATE_STEP)
+                while out:
+                    yield out
+                    if not inflate.unconsumed_tail:
+                        break
+                    out = inflate.decompress(inflate.unconsumed_tail, _INFLATE_STEP)
             except _zlib.error as exc:
                 raise RetryableError(f"bad gzip body: {exc}", url=str(resp.request.url)) from exc
-            if out:
-                yield out
             if not inflate.eof:
                 break
             raw, inflate = inflate.unused_data, None
@@ -318,13 +359,28 @@ def _has_request(exc: httpx.TransportError) -> bool:
     return True
 
 
-def _describe(resp: httpx.Response) -> str:
-    text = resp.text[:200].strip().replace("\n", " ") if resp.content else ""
+def _error_body(resp: httpx.Response) -> bytes:
+    """The first :data:`ERROR_BODY_MAX` bytes of an error body (inflated, bounded); the rest is
+    never read (the connection is closed with the response)."""
+    got = bytearray()
+    try:
+        for chunk in body_chunks(resp):
+            got += chunk
+            if len(got) >= ERROR_BODY_MAX:
+                break
+    except (httpx.HTTPError, TransportError, RetryableError):
+        pass  # a broken error body: the status says enough
+    return bytes(got[:ERROR_BODY_MAX])
+
+
+def _describe(resp: httpx.Response, body: bytes) -> str:
+    text = body[:400].decode("utf-8", "replace")[:200].strip().replace("\n", " ")
     return f"{resp.status_code} {resp.reason_phrase}" + (f": {text}" if text else "")
 
 
 __all__ = [
     "HarvestError",
+    "BodyTooLarge",
     "HttpPolicy",
     "Pacer",
     "RetryableError",

@@ -377,12 +377,26 @@ def _parse_body(got: _Body) -> Parsed:
     return builder, warnings, url
 
 
+MAX_TOKEN = 64 << 10  # characters of a resumption token; the next URL must stay a URL
+MAX_LIST_SIZE = 1 << 62  # a completeListSize beyond this (or below 0) is not believed
+
+
 def _checked(parsed: Parsed) -> Parsed:
-    """The page, or the typed exception of the OAI error it carries."""
-    builder, _, url = parsed
+    """The page, or the typed exception of the OAI error it carries. A resumption token too
+    long to send back is an error; a completeListSize out of range is a recorded problem."""
+    builder, warnings, url = parsed
     if builder.error is not None:
         code, message = builder.error
         raise oai_error(code, message, url=url)
+    if builder.token is not None and len(builder.token) > MAX_TOKEN:
+        raise ProtocolError(f"resumption token of {len(builder.token):,} characters (at most {MAX_TOKEN:,}"
+                            " are sent back)", url=url)
+    for name in ("complete", "cursor"):
+        value = getattr(builder, name)
+        if value is not None and not 0 <= value < MAX_LIST_SIZE:
+            attr = "completeListSize" if name == "complete" else "cursor"
+            warnings.append(f"{attr}={str(value)[:40]} ignored: out of range")
+            setattr(builder, name, None)
     return parsed
 
 

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import calendar
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from linkgraph.errors import BadResumptionToken, HarvestError, ProtocolError, UsageError
+from linkgraph.errors import BadResumptionToken, HarvestError, LinkgraphError, ProtocolError, UsageError
 from linkgraph.harvest.checkpoint import Checkpoints, PageCommit, Window, window_key
 from linkgraph.harvest.http import Transport
 from linkgraph.harvest.lookahead import Lookahead
@@ -174,7 +175,7 @@ class OAIHarvester:
                 for w in pending:
                     try:
                         self._harvest_window(w)
-                    except HarvestError as exc:
+                    except Exception as exc:  # noqa: BLE001 - the run row is closed below, then it is told
                         errors.append(exc)
                         break
             else:
@@ -184,6 +185,11 @@ class OAIHarvester:
                         exc = fut.exception()
                         if exc is not None:
                             errors.append(exc)
+        except BaseException as exc:  # interrupted: close the run row, then go on being interrupted
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                self.cp.finish_run("failed", high_water=None, error=f"interrupted: {type(exc).__name__}")
+            raise
         finally:
             self.writer.close()  # pages fetched before a failure are still committed
         if self.writer.error is not None and not errors:
@@ -191,8 +197,11 @@ class OAIHarvester:
         c = self.cp.counters
         if errors:
             first = errors[0]
-            status, error = "failed", str(first)
+            status = "failed"
+            error = str(first) if isinstance(first, LinkgraphError) else f"{type(first).__name__}: {first}"
             self.cp.finish_run(status, high_water=None, error=error)
+            if not isinstance(first, LinkgraphError):  # a bug or a storage error: the row is closed, say it
+                raise HarvestError(f"harvest failed: {error}") from first
         else:
             status = c.status
             error = None

@@ -199,9 +199,15 @@ class RestHarvester:
             self.cp.plan_windows([window])
         try:
             self._harvest_window(window)
-        except HarvestError as exc:
-            self.cp.finish_run("failed", high_water=None, error=str(exc))
-            raise
+        except BaseException as exc:  # any failure closes the run row first
+            text = str(exc) if isinstance(exc, HarvestError) else f"{type(exc).__name__}: {exc}"
+            try:
+                self.cp.finish_run("failed", high_water=None, error=text[:2000])
+            except Exception:  # noqa: BLE001 - the store itself failed (disk full): keep the first error
+                pass
+            if isinstance(exc, HarvestError) or not isinstance(exc, Exception):
+                raise
+            raise HarvestError(f"harvest failed: {text}") from exc
         c = self.cp.counters
         status = c.status
         self.cp.finish_run(status, high_water=window.high_water)

@@ -143,7 +143,8 @@ class BrokenRegistry:
     (b'{"data": "nope"}', "not a DataCite DOI list"),
     (b'{"data": [', "not complete JSON"),
     (b"<html>502 from the proxy</html>", "not complete JSON"),
-    (b'{"data": [{"attributes": {"doi": "10.99998/x", "updated": "yesterday"}}]}', "yesterday"),
+    (b'[]', "not a DataCite DOI list"),
+    (b'null', "not a DataCite DOI list"),
 ])
 def test_broken_registry_bodies_fail_that_source_clearly(
     servers: tuple[SpoiledOAI, ReplayServer, ReplayServer], tmp_path: Path, body: bytes, words: str
@@ -160,3 +161,24 @@ def test_broken_registry_bodies_fail_that_source_clearly(
     assert result.returncode == 1
     assert report["sources"]["repo"]["status"] == "ok"
     assert report["sources"]["dc"]["status"] == "failed" and words in report["sources"]["dc"]["error"]
+
+
+def test_an_unreadable_date_is_a_recorded_problem_and_the_record_is_kept(
+    servers: tuple[SpoiledOAI, ReplayServer, ReplayServer], tmp_path: Path
+) -> None:
+    body = (b'{"data": [{"attributes": {"doi": "10.99998/x", "updated": "yesterday"}},'
+            b' {"attributes": {"doi": "10.99998/y", "updated": "2024-02-03T00:00:00Z"}}]}')
+    db, cfg = tmp_path / "lg.duckdb", tmp_path / "lg.toml"
+    with ReplayServer(apps={"/datacite": BrokenRegistry(body)}) as broken:
+        write_config(cfg, {"dc": {"kind": "datacite", "base_url": broken.url_for("/datacite"),
+                                  "prefix": "10.99998", "retries": 1}})
+        result = linkgraph("run", "--config", str(cfg), "--db", str(db), "--json", "--no-audit")
+    assert result.returncode == 0, result.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        stored = dict(con.execute("SELECT record_id, datestamp FROM raw_records").fetchall())
+        problems = [r[0] for r in con.execute("SELECT detail FROM harvest_problems").fetchall()]
+    finally:
+        con.close()
+    assert set(stored) == {"10.99998/x", "10.99998/y"} and stored["10.99998/x"] is None
+    assert any("yesterday" in p and "10.99998/x" in p for p in problems), problems
