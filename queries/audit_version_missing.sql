@@ -5,7 +5,7 @@
 -- $max_block works is a generic title ("Annual report 2019", "Table of contents") and is not
 -- matched: pairing every author version with every version of record under such a key grows
 -- with the square of the block (1M synthetic records: ~10^9 pairs, 79 GB of spill).
-WITH tkeys AS (
+WITH tkeys AS MATERIALIZED (
     SELECT work_key, tkey FROM audit_tkeys
     WHERE tkey IN (SELECT tkey FROM audit_tkeys GROUP BY tkey HAVING count(*) <= $max_block)
 ),
