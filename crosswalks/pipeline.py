@@ -11,6 +11,7 @@ One bad record becomes ``problems`` rows and the batch goes on; a tombstone remo
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -334,6 +335,33 @@ def _row_batches(
         yield rows
 
 
+def die_with_parent(parent: int) -> None:
+    """Worker initialiser: the kernel kills this process when its parent dies (Linux
+    PR_SET_PDEATHSIG), so a SIGKILLed crosswalk leaves no readers behind; elsewhere a thread
+    watches the parent and exits when it is gone."""
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG = 1
+            if os.getppid() != parent:  # the parent died before the call: too late to be told
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def _parallel_batches(
     row_batches: Iterator[list[tuple[Any, ...]]], workers: int
 ) -> Iterator[BatchResult]:
@@ -342,7 +370,8 @@ def _parallel_batches(
     costs its rows twice, as objects and pickled: 25 MB for 2,000 records of 6 KB)."""
     # spawn, not fork: the parent holds DuckDB's threads, which a forked child would inherit
     # in whatever state they were in
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
     inflight: deque[Future[BatchResult]] = deque()
     try:
         while True:

@@ -152,3 +152,51 @@ def test_cli_crosswalk_report_and_convert(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "unknown metadata format" in res.output
     res = runner.invoke(app, ["convert", str(SHARED / "other/doi_org_ra_not_found.json")])
     assert res.exit_code == 2 and "JSON payload" in res.output
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.update(int(c) for c in (task / "children").read_text().split())
+    except OSError:
+        pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_worker_processes_die_with_a_killed_crosswalk(tmp_path: Path) -> None:
+    """SIGKILL the crosswalk while its readers work: no reader process outlives it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "w.duckdb"
+    page = (SHARED / "jpcoar/sample_2.0_04_journal_article_accepted_embargoed.xml").read_text()
+    with Store(db) as store:
+        _load(store, "repo", [RawRecord(f"oai:x:{i}", T0, False, "jpcoar_2.0", page) for i in range(30_000)])
+    proc = subprocess.Popen([sys.executable, "-m", "linkgraph", "crosswalk", "--db", str(db), "--workers", "2",
+                             "--batch-size", "200", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(workers) < 2 and proc.poll() is None:
+        workers = {c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()}
+        time.sleep(0.1)
+    assert len(workers) >= 2, "the workers did not start"
+    time.sleep(1.0)  # mid-batch
+    everyone = _children(proc.pid) | workers
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in everyone):
+        time.sleep(0.1)
+    assert not [p for p in everyone if _alive(p)], "processes outlived their killed parent"
