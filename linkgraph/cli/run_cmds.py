@@ -73,7 +73,7 @@ def run(
     ran; 2 bad config or usage; 3 no failure, but a server delivered fewer records than it
     announced; 75 another run holds the lock (see --wait).
     """
-    from linkgraph.jobs.runner import Runner, RunOptions
+    from linkgraph.jobs.runner import Runner, RunOptions, RunStopped
 
     if log_format not in FORMATS:
         raise UsageError(f"--log-format must be one of {', '.join(FORMATS)}, not {log_format!r}")
@@ -84,6 +84,10 @@ def run(
                       snapshot=not no_snapshot, memory_limit=memory_limit)
     try:
         report = Runner(cfg, opts, log).run()
+    except RunStopped as exc:  # run-done (with the error) was logged already
+        if log.fmt == "text":
+            typer.secho(f"error: {log.redact(str(exc))}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(exc.exit_code) from None
     except LinkgraphError as exc:
         log.error("run-refused" if exc.exit_code != 2 else "usage", error=log.redact(str(exc)), exit_code=exc.exit_code)
         raise typer.Exit(exc.exit_code) from None

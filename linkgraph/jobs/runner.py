@@ -19,6 +19,7 @@ Guarantees an operator can build a schedule on:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -28,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from linkgraph import arrowbuild
@@ -116,6 +118,10 @@ def open_writer(db: Path, *, wait: float = OPEN_WAIT, memory_limit: str | None =
             time.sleep(0.25)
 
 
+class RunStopped(StoreError):
+    """The store failed under a run; its ``run-done status=failed`` event is already logged."""
+
+
 class Runner:
     """One ``linkgraph run``: call :meth:`run` once."""
 
@@ -134,8 +140,16 @@ class Runner:
             self.store = open_writer(self.opts.db, memory_limit=self.opts.memory_limit)
             try:
                 report = self._run(sources)
+            except (StoreError, OSError, duckdb.Error) as exc:
+                # The store failed under the run (disk full, I/O error): whatever committed is
+                # kept (DuckDB replays its WAL on the next open); say so and end as failed.
+                text = self.redact(f"{type(exc).__name__}: {exc}")
+                self.log.emit("error", "run-done", status="failed", exit_code=EXIT_FAILED, error=text)
+                raise RunStopped(f"the run stopped: {text}. What was committed before is kept; run again "
+                                 "once the cause (disk space?) is fixed") from exc
             finally:
-                self.store.close()
+                with contextlib.suppress(Exception):  # an invalidated database may refuse even this
+                    self.store.close()
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -302,8 +316,12 @@ class Runner:
         t0 = time.perf_counter()
         try:
             path = publish_snapshot(self._s)
-        except OSError as exc:  # a full disk must not fail the harvest: readers keep the old one
-            self.log.warning("snapshot-failed", error=str(exc))
+        except (OSError, duckdb.Error, LinkgraphError) as exc:
+            # a full disk must not fail the harvest: readers keep the old snapshot. A fatal DuckDB
+            # error invalidates the connection; the next write says so and ends the run.
+            self.log.warning("snapshot-failed", error=self.redact(str(exc)))
+            if isinstance(exc, duckdb.FatalException):
+                raise StoreError(f"publishing the read snapshot failed: {exc}") from exc
             return
         self.log.emit("debug", "snapshot-published", path=str(path), seconds=round(time.perf_counter() - t0, 3))
 
