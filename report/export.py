@@ -81,11 +81,13 @@ def write_table(table: pa.Table, path: Path, fmt: str, *, excel: bool = False) -
         con.register("export_table", table)
         target = str(tmp).replace("'", "''")
         con.execute(f"COPY (SELECT * FROM export_table) TO '{target}' ({_COPY[fmt]})")
+        con.close()
+        if excel and fmt == "csv":
+            tmp.write_bytes(BOM + tmp.read_bytes())
+        os.replace(tmp, path)
     finally:
         con.close()
-    if excel and fmt == "csv":
-        tmp.write_bytes(BOM + tmp.read_bytes())
-    os.replace(tmp, path)
+        tmp.unlink(missing_ok=True)  # a failed write leaves no temporary file behind
     return path
 
 

@@ -310,6 +310,9 @@ def write_report(store: Store, out: Path, *, prefix: str | None = None, max_find
     data = collect(store, prefix=prefix, max_findings=max_findings)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(render(data), encoding="utf-8")
-    tmp.replace(out)
+    try:
+        tmp.write_text(render(data), encoding="utf-8")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)  # a failed write (disk full) leaves no half file behind
     return data

@@ -19,6 +19,7 @@ from linkgraph.cli.common import (
     out,
     print_json,
 )
+from linkgraph.store import default_db_path
 
 audit_app = typer.Typer(
     help="Audit cross-registry links: missing reciprocals, version links, duplicate DOIs, dangling targets.",
@@ -60,8 +61,11 @@ def audit(
     if ctx.invoked_subcommand is not None:
         return
     from linkgraph.graph.audit import run_audit
+    from linkgraph.outputs import guard_output
     from linkgraph.report.findings import EXPORT_FORMATS, export_findings
 
+    if out_dir is not None:
+        guard_output(out_dir, db if db is not None else default_db_path(), directory=True)
     with open_store(db, wait=wait) as store:
         def step(name: str, seconds: float) -> None:
             if not quiet and not json_out:

@@ -19,6 +19,7 @@ from linkgraph.cli.common import (
     print_json,
     record_progress,
 )
+from linkgraph.store import default_db_path
 
 ENV_URI = "NEO4J_URI"
 ENV_USER = "NEO4J_USER"
@@ -111,7 +112,9 @@ def register(app: typer.Typer) -> None:
         """Write nodes and relationships as CSV for `neo4j-admin database import full`, and
         print the import command."""
         from linkgraph.graph.neo4j_export import export_csv
+        from linkgraph.outputs import guard_output
 
+        guard_output(directory, db if db is not None else default_db_path(), directory=True)
         # without a cap the 2M-work export peaked at 8.5 GB (bench/bench_neo4j.py)
         with open_store(db, read_only=True, memory_limit=memory_limit) as store:
             cur = store.cursor()  # the export's temp tables live on this connection

@@ -29,8 +29,10 @@ def report(
     quiet: QuietOption = False,
 ) -> None:
     """Write the linkage scorecard, charts and findings with their fixes as one HTML file."""
+    from linkgraph.outputs import guard_output
     from linkgraph.report.html_report import write_report
 
+    guard_output(out, db if db is not None else default_db_path(), directory=False)
     with open_for_reading(db if db is not None else default_db_path()) as store:
         data = write_report(store, out, prefix=prefix, max_findings=max_findings)
     if json_out:
@@ -65,8 +67,10 @@ def export(
 ) -> None:
     """Export findings and the linkage scorecard as CSV, JSON and Parquet."""
     from linkgraph.report.export import FORMATS, TABLES
+    from linkgraph.outputs import guard_output
     from linkgraph.report.export import export as run_export
 
+    guard_output(out_dir, db if db is not None else default_db_path(), directory=True)
     with open_for_reading(db if db is not None else default_db_path()) as store:
         written = run_export(store, out_dir, tables=tuple(tables or TABLES), formats=tuple(formats or FORMATS),
                              excel=excel, prefix=prefix, kinds=tuple(kind or ()))
