@@ -54,7 +54,10 @@ def test_outputs_that_would_destroy_an_input_are_refused(db: Path, tmp_path: Pat
     for args in cases:
         result = cli(*args, "--db", str(db))
         assert result.returncode == 2, (args, result.stderr)
-        assert "Traceback" not in result.stderr and "error: --out" in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+        # ours say "error: --out ..."; typer refuses a file given as the neo4j directory itself
+        flat = "".join(result.stderr.split()).replace("│", "")  # typer's box wraps long paths
+        assert "error:--out" in flat or "Invalidvaluefor'directory'" in flat, (args, result.stderr)
     assert {p: digest(p) for p in before} == before
     with Store(db, read_only=True) as store:  # still a database
         assert store.schema_version > 0
