@@ -50,3 +50,28 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, seed: int) -> None
         assert con.execute("SELECT status FROM harvest_runs ORDER BY run_id DESC LIMIT 1").fetchone()[0] == "ok"
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_sigkill_by_the_clock_on_a_big_corpus_then_the_same_command_completes(tmp_path: Path, seed: int) -> None:
+    """The operator's case: a 40k-record corpus, `harvest oai` at default settings killed a few
+    hundred milliseconds to a few seconds in (several kills, each followed by the same command),
+    then run to the end. The rerun replays a WAL of many pages; at the old 32 MB default cap
+    that replay ran out of memory (exit 1, every time)."""
+    import signal
+    import time
+
+    rng = random.Random(seed)
+    corpus = Corpus.synthetic(40_000, seed=seed)
+    db = tmp_path / "crash.duckdb"
+    with ReplayServer(corpus, page_size=100, latency_ms=5) as server:
+        for _ in range(3):
+            proc = start_harvest(server.url, db)
+            time.sleep(rng.uniform(0.2, 2.5))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        final = start_harvest(server.url, db)
+        _, err = final.communicate(timeout=300)
+        assert final.returncode == 0, err.decode()[-2000:]
+    assert set(stored(db)) == set(served(corpus, "oai_dc"))
