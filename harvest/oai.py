@@ -267,6 +267,7 @@ _IDENTIFIER, _DATESTAMP, _SET_SPEC = _T + "identifier", _T + "datestamp", _T + "
 
 
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
+MAX_PROLOG = 1 << 20  # bytes before the root element: an XML declaration and comments fit easily
 
 
 def _guard_prolog(chunks: Iterator[bytes] | list[bytes], url: str) -> Iterator[bytes]:
@@ -279,6 +280,8 @@ def _guard_prolog(chunks: Iterator[bytes] | list[bytes], url: str) -> Iterator[b
     for chunk in it:
         head += chunk
         root = _ROOT_START.search(head)
+        if root is None and len(head) > MAX_PROLOG:  # zeros, a binary, an endless preamble
+            raise ProtocolError(f"not an XML document: no element in the first {MAX_PROLOG >> 10} KiB", url=url)
         prolog = head if root is None else head[: root.start()]
         if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
             raise UnsafeXMLError("response declares a DTD; refused (entities are never expanded)", url=url)
