@@ -71,7 +71,8 @@ _SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
     "linkgraph": {"db": ((str,), "DuckDB file"), "contact": ((str,), "default contact e-mail"),
                   "lock_wait": ((int, float), "seconds a run waits for another to finish"),
                   "snapshot": ((bool,), "publish a read snapshot after each stage"),
-                  "audit": ((bool,), "run the audits after crosswalking")},
+                  "audit": ((bool,), "run the audits after crosswalking"),
+                  "memory_limit": ((str,), "DuckDB's starting memory budget (e.g. 512MB); default: from the machine")},
     "retention": {"keep_runs": ((int,), "harvest runs kept per source"),
                   "keep_days": ((int,), "days of run history kept")},
     "neo4j": {"uri": ((str,), "bolt URI"), "user": ((str,), "user name"),
@@ -165,6 +166,7 @@ class Config:
     lock_wait: float = 0.0
     snapshot: bool = True
     audit: bool = True
+    memory_limit: str | None = None
     keep_runs: int | None = None
     keep_days: int | None = None
     neo4j: dict[str, Any] = field(default_factory=dict)
@@ -274,6 +276,14 @@ def parse_config(text: str, path: Path | str = "<config>", *, env: dict[str, str
     lock_wait = _bounded(chk, general, ("linkgraph",), "lock_wait", 0.0, 7 * 86400.0, "seconds")
     cfg.lock_wait = lock_wait or 0.0
     cfg.snapshot = bool(general.get("snapshot", True))
+    if "memory_limit" in general:
+        from linkgraph.memory import parse_size
+
+        size = parse_size(general["memory_limit"])
+        if size is None or not 16 << 20 <= size <= 1 << 50:
+            raise chk.fail(("linkgraph", "memory_limit"),
+                           f"not a memory size from 16MB up: {general['memory_limit']!r} (e.g. 512MB, 2GB)")
+        cfg.memory_limit = f"{size}B"
     cfg.audit = bool(general.get("audit", True))
     retention = doc.get("retention", {})
     for key in ("keep_runs", "keep_days"):

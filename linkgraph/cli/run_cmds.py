@@ -81,7 +81,7 @@ def run(
     log = RunLog(log_format, redact=Redactor(cfg.secrets), quiet=quiet, verbose=verbose)
     opts = RunOptions(db=_db(db, cfg), only=list(source or []), force=force, full=full,
                       wait=cfg.lock_wait if wait is None else wait, audit=not no_audit,
-                      snapshot=not no_snapshot, memory_limit=memory_limit)
+                      snapshot=not no_snapshot, memory_limit=memory_limit or cfg.memory_limit)
     try:
         report = Runner(cfg, opts, log).run()
     except RunStopped as exc:  # run-done (with the error) was logged already

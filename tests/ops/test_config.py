@@ -96,6 +96,8 @@ BROKEN = [
     ("[sources.a]\nkind = 'jalc'\nprefix = '10.1111'\nevery = '99999999999d'\n", 4, "sources.a.every: duration too long"),
     ("[sources.a]\nkind = 'oai'\nbase_url = 'http://u:s3cr3t-pass@x:99999/oai'\nmetadata_format = 'oai_dc'\n", 3,
      "sources.a.base_url: not a valid URL"),
+    ("[linkgraph]\nmemory_limit = 'lots'\n", 2, "linkgraph.memory_limit: not a memory size"),
+    ("[linkgraph]\nmemory_limit = '1KB'\n", 2, "linkgraph.memory_limit: not a memory size"),
     ("a = " + "[" * 5000 + "]" * 5000 + "\n", None, "not valid TOML: nested too deeply"),
     ("[retention]\nkeep_runs = 0\n", 2, "retention.keep_runs: must be at least 1"),
     ("[schedule]\nat = '03:00'\n", 1, "schedule: unknown section"),
