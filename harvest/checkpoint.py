@@ -246,7 +246,11 @@ class Checkpoints:
                 " deleted = deleted + ? WHERE run_id = ?",
                 [whole, len(records), deleted, self.run_id],
             )
-            c = self.counters  # updated under the store's lock: windows run in threads
+        # Counted once the commit went through (a commit that fails is retried: counting
+        # inside the transaction counted its pages twice); under the store's lock, as windows
+        # run in threads.
+        with self.store.lock:
+            c = self.counters
             c.pages += whole
             c.records += len(records)
             c.deleted += deleted

@@ -88,6 +88,24 @@ def ceiling(budget: int, avail: int | None = None) -> int:
     return max(budget, avail // 2)
 
 
+# DuckDB's words for running out of its budget, also inside a FatalException ("Failed to flush
+# table ... during commit: failed to pin block of size 256.0 KiB (12.9 MiB/13.1 MiB used)").
+_OOM_TEXTS = ("Out of Memory Error", "failed to pin block", "could not allocate block", "failed to allocate data")
+
+
+def is_fatal(exc: BaseException | None) -> bool:
+    """True when DuckDB invalidated the database (its FatalException, also when wrapped)."""
+    import duckdb
+
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def is_out_of_memory(exc: BaseException | None) -> bool:
     """True for DuckDB's out-of-memory error, also when wrapped (StoreError's ``__cause__``)."""
     import duckdb
@@ -96,7 +114,8 @@ def is_out_of_memory(exc: BaseException | None) -> bool:
     while exc is not None and seen < 8:
         if isinstance(exc, duckdb.OutOfMemoryException):
             return True
-        if "Out of Memory Error" in str(exc) and isinstance(exc, duckdb.Error):
+        text = str(exc)
+        if isinstance(exc, duckdb.Error) and any(s in text for s in _OOM_TEXTS):
             return True
         exc = exc.__cause__ or exc.__context__
         seen += 1

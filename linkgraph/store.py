@@ -222,6 +222,22 @@ class Store:
         self._memory_set = 0
         self._fitted_at = 0.0
         self.row_group_size: int | None = None  # set when the file is attached with it
+        self._options = (read_only, in_memory, row_group_size, threads)
+        self._connect()
+        self._lock = threading.RLock()
+        self._memory_ceiling = 0
+        # Every store runs under a budget: the caller's, else one derived from the machine
+        # (linkgraph.memory); an out-of-memory write grows it (retry_on_oom).
+        self.set_memory_limit(memory_limit or f"{memory.default_budget()}B")
+        if not read_only:
+            # Fold the WAL into the file less often: each checkpoint rewrites compressed
+            # blocks (and the whole primary-key index), and doing that every 16 MB made
+            # harvest commits several times slower.
+            self.con.execute("SET checkpoint_threshold = '64MB'")
+            self.migrate()
+
+    def _connect(self) -> None:
+        read_only, in_memory, row_group_size, threads = self._options
         try:
             if row_group_size and not read_only and not in_memory:
                 self.con = duckdb.connect()
@@ -238,17 +254,27 @@ class Store:
         self.con.execute("SET TimeZone = 'UTC'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
-        self._lock = threading.RLock()
-        self._memory_ceiling = 0
-        # Every store runs under a budget: the caller's, else one derived from the machine
-        # (linkgraph.memory); an out-of-memory write grows it (retry_on_oom).
-        self.set_memory_limit(memory_limit or f"{memory.default_budget()}B")
-        if not read_only:
-            # Fold the WAL into the file less often: each checkpoint rewrites compressed
-            # blocks (and the whole primary-key index), and doing that every 16 MB made
-            # harvest commits several times slower.
-            self.con.execute("SET checkpoint_threshold = '64MB'")
-            self.migrate()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock :meth:`transaction` serialises writers on (re-entrant)."""
+        return self._lock
+
+    def reopen(self) -> None:
+        """Open the file again after DuckDB invalidated its instance (a fatal error, such as
+        running out of memory while flushing a commit): the WAL is replayed, so every committed
+        transaction is there; the budget and settings carry over."""
+        read_only, in_memory, _, _ = self._options
+        if in_memory:
+            raise StoreError("an in-memory store cannot be reopened")
+        with self._lock:
+            with suppress(Exception):
+                self.con.close()
+            self._connect()
+            if self._memory_set:
+                self.con.execute(f"SET memory_limit = '{self._memory_set}B'")
+            if not read_only:
+                self.con.execute("SET checkpoint_threshold = '64MB'")
 
     def set_memory_limit(self, limit: str) -> None:
         """Cap DuckDB's buffer memory (e.g. ``"128MB"``) *besides its key indexes*; beyond it
@@ -298,7 +324,11 @@ class Store:
             try:
                 return fn()
             except Exception as exc:
-                if not memory.is_out_of_memory(exc) or not self.grow_memory():
+                if not memory.is_out_of_memory(exc):
+                    raise
+                if memory.is_fatal(exc):  # DuckDB invalidated the database: open it again
+                    self.reopen()
+                if not self.grow_memory():
                     raise
                 if on_retry is not None and self._memory_base:
                     on_retry(self._memory_base)
@@ -403,9 +433,12 @@ class Store:
         a constraint) becomes a :class:`StoreError` naming the file, so the CLI reports it
         as a message and an exit code rather than a traceback."""
         with self._lock:
-            cur = self.cursor()
-            cur.execute("SET TimeZone = 'UTC'")
-            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur = self.cursor()
+                cur.execute("SET TimeZone = 'UTC'")
+                cur.execute("BEGIN TRANSACTION")
+            except duckdb.Error as exc:  # an invalidated database, a closed connection
+                raise StoreError(f"writing {self.path} failed: {exc}") from exc
             try:
                 yield cur
                 cur.execute("COMMIT")
