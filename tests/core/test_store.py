@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import hashlib
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
