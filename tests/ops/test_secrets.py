@@ -61,7 +61,7 @@ def test_a_password_in_a_url_and_other_secrets_never_leave_the_process(tmp_path:
         # scheduled: the URL in the config, beside a token and a Neo4j password from the environment
         write_config(cfg, {"repo": {"kind": "oai", "base_url": secret_url, "metadata_format": "oai_dc"},
                            "cr": {"kind": "crossref", "base_url": server.url_for("/nothing"), "prefix": "10.99999",
-                                  "token_env": "CROSSREF_PLUS_TOKEN", "retries": 0}})
+                                  "token": TOKEN, "retries": 0}})  # literally in the config
         cfg.write_text(cfg.read_text() + '\n[neo4j]\nuri = "bolt://127.0.0.1:1"\npassword_env = "NEO4J_PASSWORD"\n')
         for fmt in ("json", "text"):
             r = linkgraph("run", "--config", str(cfg), "--db", str(db), "--log-format", fmt, "--json", "--force",
