@@ -36,6 +36,7 @@ except ImportError:  # pragma: no cover - a platform without a zlib-ng wheel
     import zlib as _zlib  # type: ignore[no-redef]
 
 from linkgraph import __version__
+from linkgraph.harvest import deadline
 from linkgraph.errors import HarvestError, ProtocolError, TransportError
 
 T = TypeVar("T")
@@ -178,6 +179,8 @@ class Transport:
             follow_redirects=True,
             limits=httpx.Limits(max_connections=max(self.policy.concurrency, 1) + 2),
         )
+        if client is None:
+            deadline.install(self.client)  # status line and headers are bounded too
         self.pacer = Pacer(self.policy.delay)
         self._slots = threading.BoundedSemaphore(max(self.policy.concurrency, 1))
         self.requests = 0  # attempts made, for progress and benchmarks
@@ -240,12 +243,13 @@ class Transport:
             body: Any = _NOTHING
             with self._slots:
                 self.requests += 1
+                started = time.monotonic()
                 try:
-                    deadline = time.monotonic() + self.policy.request_deadline
-                    with self.client.stream(method, url, params=params,
-                                            **({"auth": auth} if auth else {})) as resp:
+                    with deadline.request_deadline(self.policy.request_deadline) as due, \
+                            self.client.stream(method, url, params=params,
+                                               **({"auth": auth} if auth else {})) as resp:
                         request_url = str(resp.request.url)
-                        resp.extensions[_LIMITS] = (self.policy.max_body, deadline)
+                        resp.extensions[_LIMITS] = (self.policy.max_body, due)
                         if self.on_response is not None:
                             self.on_response(resp)
                         status = resp.status_code
@@ -272,6 +276,10 @@ class Transport:
                     raise TransportError(strip_userinfo(what), url=url) from None
                 except httpx.TransportError as exc:  # connect, read, timeouts, dropped connection
                     last, last_status = f"{type(exc).__name__}: {exc}", None
+                    if isinstance(exc, httpx.TimeoutException) and \
+                            time.monotonic() - started >= self.policy.request_deadline - 0.05:
+                        last = (f"no complete answer within the request deadline of {self.policy.request_deadline:g} s"
+                                " (the server sends too slowly)")
                     request_url = str(exc.request.url) if _has_request(exc) else url
             if body is not _NOTHING and finish is not None:
                 try:

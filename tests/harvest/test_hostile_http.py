@@ -3,7 +3,7 @@ error (exit 1, no traceback) or a recorded problem, within bounded time and memo
 of the harvest process read from the kernel, VmHWM), and what was stored before stays.
 
 Cases: a gzip bomb as a page and as a 503 error body, an endless body, a server trickling one
-byte at a time (the idle timeout never fires), a redirect loop, a URL that is not one, a
+byte at a time in the body or in the status line and headers (the idle timeout never fires), a redirect loop, a URL that is not one, a
 resumption token of 1 MB, a completeListSize above 2^63, and the Crossref connector fed a
 gzip bomb."""
 
@@ -104,6 +104,11 @@ class Hostile(BaseHTTPRequestHandler):
                     self.wfile.write(b" ")
                     self.wfile.flush()
                     time.sleep(0.5)
+            elif mode == "slowheaders":  # the status line and headers, one byte at a time
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nX-Padding: " + b"p" * 1000:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.5)
             elif mode == "redirect":
                 self.send_response(302)
                 self.send_header("Location", self.path)
@@ -193,6 +198,7 @@ CASES: dict[str, tuple[str, Callable[[str], list[str]], float]] = {
     "bomb503": ("503", lambda url: ["--retries", "1"], 60),
     "endless": ("MiB once inflated", lambda url: [], 60),
     "trickle": ("deadline", lambda url: ["--timeout", "1", "--retries", "0"], 40),
+    "slowheaders": ("deadline", lambda url: ["--timeout", "1", "--retries", "0"], 40),
     "redirect": ("redirect", lambda url: [], 30),
     "zeros": ("not an XML document", lambda url: [], 30),
     "token": ("resumption token of 1,048,576 characters", lambda url: [], 30),
