@@ -51,7 +51,7 @@ MemoryOption = Annotated[
         envvar="LINKGRAPH_MEMORY_LIMIT",
         help="DuckDB's starting memory budget for this command (e.g. 256MB, 2GB); beyond it DuckDB"
         " spills to a temp directory beside the database. Default: a quarter of the available memory,"
-        " at most 512 MB. A write that still runs out of memory is retried with the budget doubled, up"
+        " at most 384 MiB. A write that still runs out of memory is retried with the budget doubled, up"
         " to half the available memory. The store's key indexes (about 64 bytes per record) come on top.",
         show_default=False,
     ),

@@ -17,12 +17,12 @@ MiB = 1 << 20
 
 
 def test_the_default_budget_is_a_share_of_the_machine_within_bounds() -> None:
-    assert memory.default_budget(24 << 30) == 512 * MiB  # a big machine: capped
+    assert memory.default_budget(24 << 30) == 384 * MiB  # a big machine: capped
     assert memory.default_budget(1 << 30) == 256 * MiB  # a 1 GB container: a quarter
     assert memory.default_budget(100 * MiB) == 64 * MiB  # never below what DuckDB needs
     assert memory.ceiling(512 * MiB, 24 << 30) == 12 << 30
     assert memory.ceiling(512 * MiB, 200 * MiB) == 512 * MiB  # never below the budget
-    assert 64 * MiB <= memory.default_budget() <= 512 * MiB  # this machine, read for real
+    assert 64 * MiB <= memory.default_budget() <= 384 * MiB  # this machine, read for real
 
 
 def test_sizes_read_as_duckdb_and_users_write_them() -> None:
@@ -34,9 +34,9 @@ def test_sizes_read_as_duckdb_and_users_write_them() -> None:
 
 def test_a_store_opened_without_a_limit_runs_under_the_default_budget(tmp_path: Path) -> None:
     with Store(tmp_path / "x.duckdb") as store:
-        assert 64 * MiB <= (store.memory_budget or 0) <= 512 * MiB
+        assert 64 * MiB <= (store.memory_budget or 0) <= 384 * MiB
         limit = store.query("SELECT current_setting('memory_limit')")[0][0]
-        assert memory.parse_size(str(limit)) <= 600 * MiB  # not DuckDB's own 80% of RAM
+        assert memory.parse_size(str(limit)) <= 500 * MiB  # not DuckDB's own 80% of RAM
 
 
 def test_a_write_that_runs_out_of_memory_is_retried_with_a_larger_budget() -> None:
