@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from linkgraph.harvest.http import Transport
+from linkgraph.harvest.http import RetryableError, Transport, body_chunks
 from linkgraph.harvest.ratelimit import ServerLimits
 from linkgraph.harvest.rest_harvest import (
     DAY,
@@ -50,10 +50,6 @@ POLITE_LIST_RATE = 3.0
 
 def read_json(resp: httpx.Response) -> Any:
     """The whole body as JSON; a cut or garbled body is retried by the transport."""
-    from linkgraph.harvest.http import RetryableError
-
-    from linkgraph.harvest.http import body_chunks
-
     body = b"".join(body_chunks(resp))  # bounded: inflated size and request deadline
     try:
         return json.loads(body)

@@ -196,10 +196,6 @@ class Transport:
             self._credentials[_origin(clean)] = creds
         return clean
 
-    def secrets(self) -> list[str]:
-        """The passwords adopted so far (for a log redactor)."""
-        return [pw for _, pw in self._credentials.values() if pw]
-
     def close(self) -> None:
         self.client.close()
 

@@ -190,8 +190,7 @@ class OAIHarvester:
             with contextlib.suppress(Exception):
                 self.cp.finish_run("failed", high_water=None, error=f"interrupted: {type(exc).__name__}")
             raise
-        finally:
-            self.writer.close()  # pages fetched before a failure are still committed
+        self.writer.close()  # pages fetched before a failure are still committed
         if self.writer.error is not None and not errors:
             errors.append(self.writer.error)
         c = self.cp.counters

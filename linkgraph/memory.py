@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 MiB = 1 << 20
@@ -96,30 +97,27 @@ def ceiling(budget: int, avail: int | None = None) -> int:
 _OOM_TEXTS = ("Out of Memory Error", "failed to pin block", "could not allocate block", "failed to allocate data")
 
 
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    """``exc`` and what it was raised from (a StoreError wraps DuckDB's error), 8 deep at most."""
+    for _ in range(8):
+        if exc is None:
+            return
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
 def is_fatal(exc: BaseException | None) -> bool:
     """True when DuckDB invalidated the database (its FatalException, also when wrapped)."""
     import duckdb
 
-    seen = 0
-    while exc is not None and seen < 8:
-        if isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
+    return any(isinstance(e, duckdb.FatalException) or "database has been invalidated" in str(e)
+               for e in _chain(exc))
 
 
 def is_out_of_memory(exc: BaseException | None) -> bool:
     """True for DuckDB's out-of-memory error, also when wrapped (StoreError's ``__cause__``)."""
     import duckdb
 
-    seen = 0
-    while exc is not None and seen < 8:
-        if isinstance(exc, duckdb.OutOfMemoryException):
-            return True
-        text = str(exc)
-        if isinstance(exc, duckdb.Error) and any(s in text for s in _OOM_TEXTS):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
+    return any(isinstance(e, duckdb.OutOfMemoryException)
+               or (isinstance(e, duckdb.Error) and any(s in str(e) for s in _OOM_TEXTS))
+               for e in _chain(exc))

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import TypeVar
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -316,10 +316,10 @@ class Store:
                     self._memory_set = grown
             return True
 
-    def retry_on_oom(self, fn: Callable[[], T], *, on_retry: Callable[[int], None] | None = None) -> T:
+    def retry_on_oom(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` (which must be safe to run again: one transaction that rolls back on
         failure); when DuckDB runs out of memory, grow the budget and run it again, until the
-        ceiling. ``on_retry`` is told each new budget."""
+        ceiling."""
         while True:
             try:
                 return fn()
@@ -330,8 +330,6 @@ class Store:
                     self.reopen()
                 if not self.grow_memory():
                     raise
-                if on_retry is not None and self._memory_base:
-                    on_retry(self._memory_base)
 
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """``fn(cur)`` in one write transaction, retried with a larger budget when DuckDB runs

@@ -17,16 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkgraph.errors import UsageError
+from linkgraph.report.findings import COPY_OPTIONS, EXPORT_FORMATS
 from linkgraph.report.scorecard import rows_to_arrow, scorecard
 from linkgraph.store import Store
 
-FORMATS = ("csv", "json", "parquet")
+FORMATS = EXPORT_FORMATS
 TABLES = ("findings", "scorecard", "works_by_type")
-_COPY = {
-    "csv": "FORMAT CSV, HEADER true",
-    "json": "FORMAT JSON, ARRAY true",
-    "parquet": "FORMAT PARQUET, COMPRESSION zstd",
-}
+_COPY = COPY_OPTIONS
 _FINDINGS_ORDER = "ORDER BY f.family, kind, subject_key, object_doi, object_raw, relation_type"
 _TITLES = "SELECT doi, min(title) AS title FROM works WHERE doi IS NOT NULL AND title IS NOT NULL GROUP BY doi"
 _FORMULA_START = r"^[=+\-@\t\r]"

@@ -9,7 +9,7 @@ from linkgraph.errors import UsageError
 from linkgraph.store import Store
 
 EXPORT_FORMATS = ("csv", "json", "parquet")
-_COPY_OPTIONS = {
+COPY_OPTIONS = {  # DuckDB COPY options per export format (report/export.py uses them too)
     "csv": "FORMAT CSV, HEADER true",
     "json": "FORMAT JSON, ARRAY true",
     "parquet": "FORMAT PARQUET, COMPRESSION zstd",
@@ -28,12 +28,12 @@ def export_findings(store: Store, out_dir: Path, formats: tuple[str, ...] = EXPO
         params = [list(kinds), list(kinds)]
     written: dict[str, Path] = {}
     for fmt in formats:
-        if fmt not in _COPY_OPTIONS:
+        if fmt not in COPY_OPTIONS:
             raise UsageError(f"unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
         path = out_dir / f"findings.{fmt}"
         target = str(path).replace("'", "''")
         with store.transaction() as cur:
-            cur.execute(f"COPY (SELECT * FROM findings {where} {_ORDER}) TO '{target}' ({_COPY_OPTIONS[fmt]})",
+            cur.execute(f"COPY (SELECT * FROM findings {where} {_ORDER}) TO '{target}' ({COPY_OPTIONS[fmt]})",
                         params)
         written[fmt] = path
     return written
