@@ -249,13 +249,15 @@ def test_token_is_bound_to_its_verb(demo_server, client):
 
 
 def test_token_ttl_expires_tokens(client):
-    with ReplayServer(Corpus.demo(), page_size=2, token_ttl=1) as server:
+    # a 3 s lifetime: the first two requests must fit inside it even on a loaded machine (with
+    # 1 s the token once expired before the second request of a full suite reached the server)
+    with ReplayServer(Corpus.demo(), page_size=2, token_ttl=3) as server:
         tok = oai(client, server.url, verb="ListIdentifiers", metadataPrefix="oai_dc") \
             .find(f".//{OAI}resumptionToken")
         assert tok.get("expirationDate", "").endswith("Z")
         ok = oai(client, server.url, verb="ListIdentifiers", resumptionToken=tok.text)
         assert error_code(ok) is None
-        time.sleep(2.1)
+        time.sleep(3.2)
         root = oai(client, server.url, verb="ListIdentifiers", resumptionToken=tok.text)
         assert error_code(root) == "badResumptionToken"
         assert "expired" in root.findtext(f"{OAI}error")
