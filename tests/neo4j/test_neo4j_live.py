@@ -1,9 +1,8 @@
-"""Against a real Neo4j: run only when NEO4J_URI (and NEO4J_USER, NEO4J_PASSWORD; optionally
-NEO4J_DATABASE) point at one. No Neo4j can be installed on the build machines, so these are
-skipped there; nothing stands in for the server.
+"""Against a real Neo4j: the one NEO4J_URI names, or one started from Maven Central's jars for
+this session (see conftest.py). Nothing stands in for the server.
 
 The tests delete every :Work, :Target and :LinkgraphMeta node of that database first: point
-them at a scratch database."""
+NEO4J_URI at a scratch database."""
 
 from __future__ import annotations
 
@@ -31,21 +30,15 @@ from neo4j_worlds import audit_world, demo_world, tricky_world
 
 from linkgraph.store import Store
 
-pytestmark = [
-    pytest.mark.neo4j,
-    pytest.mark.skipif(not os.environ.get("NEO4J_URI"),
-                       reason="NEO4J_URI is not set: no Neo4j server to test against"),
-]
+pytestmark = [pytest.mark.neo4j]
 
 CORE = ("kind", "severity", "subject_key", "subject_doi", "object_doi", "object_raw",
         "relation_type")
 
 
 @pytest.fixture
-def target() -> Neo4jTarget:
-    return Neo4jTarget(os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
-                       os.environ.get("NEO4J_PASSWORD", ""),
-                       os.environ.get("NEO4J_DATABASE", "neo4j"))
+def target(neo4j_target: Neo4jTarget) -> Neo4jTarget:
+    return neo4j_target
 
 
 @pytest.fixture
@@ -132,6 +125,11 @@ def test_loaded_graph_is_the_exported_graph(tmp_path: Path, driver: Driver,
         export_csv(cur, tmp_path / "csv")
     nodes, rels = _graph(driver, target.database)
 
+    def as_csv(props: dict[str, Any]) -> dict[str, Any]:
+        """The CSV path's one documented loss: U+001F inside an array element becomes a space."""
+        return {k: [x.replace(ARRAY_DELIMITER, " ") for x in v] if isinstance(v, list) else v
+                for k, v in props.items()}
+
     def text(name: str) -> str:
         return (tmp_path / "csv" / name).read_bytes().decode("utf-8")
 
@@ -143,11 +141,12 @@ def test_loaded_graph_is_the_exported_graph(tmp_path: Path, driver: Driver,
         assert labels == sorted(n[":LABEL"])
         want = {k: v for k, v in n.items() if v is not None and not k.startswith(":")}
         want["key"] = want.pop("key:ID")
-        assert props == want
+        assert as_csv(props) == want
     for r in csv_rels:
         start, end, rtype, props = rels[r["key"]]
         assert (start, end, rtype) == (r[":START_ID"], r[":END_ID"], r[":TYPE"])
-        assert props == {k: v for k, v in r.items() if v is not None and not k.startswith(":")}
+        assert as_csv(props) == {k: v for k, v in r.items()
+                                 if v is not None and not k.startswith(":")}
 
 
 @pytest.mark.parametrize("name", query_names("cypher"))
