@@ -107,6 +107,10 @@ NODE_PROPS: tuple[Prop, ...] = (
     Prop("value", "string"),
     Prop("findings", "string[]"),
     Prop("finding_count", "int"),
+    # what the Cypher twins of the title-matching audits (version_missing, same_content) read:
+    Prop("container", "string"),
+    Prop("families", "string[]"),  # creators' family names, lower case, sorted
+    Prop("title_keys", "string[]"),  # audit_tkeys: letters and digits of each 12+ char title
 )
 
 REL_PROPS: tuple[Prop, ...] = (
@@ -140,6 +144,7 @@ def _target_key_sql(r: str = "r") -> str:
     return (
         f"CASE WHEN {r}.target IS NULL THEN 'raw:' || {r}.target_scheme || ':' || {r}.target_raw "
         f"WHEN {r}.target_scheme = 'doi' THEN 'doi:' || {r}.target "
+        f"WHEN starts_with(lower({r}.target), lower({r}.target_scheme) || ':') THEN {r}.target "
         f"ELSE {r}.target_scheme || ':' || {r}.target END"
     )
 
@@ -166,6 +171,9 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
             FROM findings GROUP BY subject_key
         ), unknown AS (
             SELECT doi, min(reason) AS reason FROM audit_unknown GROUP BY doi
+        ), tk AS (
+            SELECT work_key, list_sort(list_distinct(list(tkey))) AS title_keys
+            FROM audit_tkeys GROUP BY work_key
         ), held AS (
             SELECT w.work_key AS key,
                    CASE WHEN w.resource_type IS NULL THEN ['{WORK}']
@@ -175,9 +183,12 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                    w.resource_type AS type, w.title, w.year::INTEGER AS year, w.landing_url,
                    w.version, w.source, w.record_id, {clean_list('s.sources')} AS sources,
                    u.reason AS unknown, NULL::VARCHAR AS scheme, NULL::VARCHAR AS value,
-                   {clean_list('nf.findings')} AS findings, nf.finding_count
+                   {clean_list('nf.findings')} AS findings, nf.finding_count,
+                   w.container, {clean_list('list_sort(w.families)')} AS families,
+                   {clean_list('tk.title_keys')} AS title_keys
             FROM audit_works w
             JOIN srcs s USING (work_key)
+            LEFT JOIN tk USING (work_key)
             LEFT JOIN nf ON nf.key = w.work_key
             LEFT JOIN unknown u ON u.doi = w.doi
         ), targets AS (
@@ -203,7 +214,7 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                     ELSE t.target_scheme END,
                CASE WHEN t.target_scheme = 'doi' AND t.target IS NOT NULL THEN NULL
                     ELSE t.value END,
-               nf.findings, nf.finding_count
+               nf.findings, nf.finding_count, NULL, NULL, NULL
         FROM targets t
         LEFT JOIN ra_cache ra
                ON t.target_scheme = 'doi' AND ra.prefix = split_part(t.target, '/', 1)

@@ -20,8 +20,10 @@ SELECT * EXCLUDE (rn) FROM (
              WHEN lower(coalesce(ra.agency, w.registration_agency)) = 'crossref' THEN 'crossref-xml'
         END AS deposit_format,
         r.datestamp AS record_date,
-        list_distinct(list_filter(list_transform(w.creators,
-            lambda c: lower(trim(coalesce(c.family, split_part(c.name, ',', 1))))), lambda f: f <> '')) AS families,
+        -- [] when the record names no creator (NULL would make "names no creator" unknown)
+        coalesce(list_distinct(list_filter(list_transform(w.creators,
+            lambda c: lower(trim(coalesce(c.family, split_part(c.name, ',', 1))))), lambda f: f <> '')), [])
+            AS families,
         row_number() OVER (
             PARTITION BY w.work_key
             ORDER BY CASE WHEN w.source_format IN ('jalc-json', 'crossref-json', 'datacite-json') THEN 0

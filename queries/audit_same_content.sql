@@ -36,7 +36,7 @@ parent_of AS (
 ),
 pairs AS (
     SELECT c.a, c.b, x.title AS title_a, y.title AS title_b, x.year AS year_a, y.year AS year_b,
-           x.resource_type AS rtype, list_intersect(x.families, y.families) AS shared,
+           x.resource_type AS rtype, list_sort(list_intersect(x.families, y.families)) AS shared,
            CASE WHEN least(len(x.families), len(y.families)) = 0 THEN 0.0
                 ELSE len(list_intersect(x.families, y.families))::DOUBLE
                      / least(len(x.families), len(y.families)) END AS creator_overlap,

@@ -27,7 +27,7 @@ pairs AS (
 ),
 scored AS (
     SELECT p.am_key, p.vor_key, any_value(p.tkey) AS tkey,
-           any_value(list_intersect(fa.families, fv.families)) AS shared,
+           any_value(list_sort(list_intersect(fa.families, fv.families))) AS shared,
            any_value(len(fa.families)) AS n_am, any_value(len(fv.families)) AS n_vor
     FROM pairs p
     JOIN fam fa ON fa.work_key = p.am_key

@@ -129,6 +129,86 @@ AUDIT_RELATIONS = [
 ]
 
 
+def _t(text: str) -> list[dict[str, Any]]:
+    return [{"text": text, "lang": "en", "kind": None}]
+
+
+def _c(*families: str) -> list[dict[str, Any]]:
+    return [{"name": f"{f}, A.", "family": f, "seq": i} for i, f in enumerate(families)]
+
+
+TIDES = "Tidal energy in the Seto Inland Sea"
+BIRDS = "Migratory birds of Hokkaido wetlands, 1990-2020"
+FERNS = "Fern spores under the electron microscope"
+SOILS = "Soil carbon survey of Kyushu volcanic plateaus"
+# Title matching (version_missing, same_content): found and kept-apart cases side by side.
+TITLED_WORKS = [
+    # version_missing: an author version without DOI, two versions of record with its title;
+    # the one sharing more creators is named
+    _work("repo", "oai:repo:am.2", "rec:repo:oai:repo:am.2", None, resource_type="article",
+          title=TIDES, titles=_t(TIDES), creators=_c("Tanaka", "Sato"), year=2020, version="AM"),
+    _work("crossref", "10.66666/vor.2", "doi:10.66666/vor.2", "10.66666/vor.2",
+          registration_agency="crossref", resource_type="article", title=TIDES,
+          titles=_t(TIDES.upper()), creators=_c("Tanaka", "Sato", "Ito"), year=2021),
+    _work("crossref", "10.66666/vor.3", "doi:10.66666/vor.3", "10.66666/vor.3",
+          registration_agency="crossref", resource_type="article", title=TIDES,
+          titles=_t(TIDES), creators=_c("Sato"), year=2021, version="VoR"),
+    # an author version with no creators, one year from its version of record: found
+    _work("repo", "oai:repo:am.3", "rec:repo:oai:repo:am.3", None, resource_type="article",
+          title=FERNS, titles=_t(FERNS), year=2019, version="AO"),
+    _work("jalc", "10.99999/vor.4", "doi:10.99999/vor.4", "10.99999/vor.4",
+          registration_agency="jalc", resource_type="article", title=FERNS,
+          titles=_t(FERNS + "."), creators=_c("Mori"), year=2020),
+    # already linked (IsVersionOf below): not found
+    _work("jalc", "10.99999/am.5", "doi:10.99999/am.5", "10.99999/am.5",
+          registration_agency="jalc", resource_type="article", title=SOILS, titles=_t(SOILS),
+          creators=_c("Kato"), year=2018, version="SMUR"),
+    _work("crossref", "10.66666/vor.5", "doi:10.66666/vor.5", "10.66666/vor.5",
+          registration_agency="crossref", resource_type="article", title=SOILS,
+          titles=_t(SOILS), creators=_c("Kato"), year=2018),
+    # same_content: two datasets, same title, creators and year (error, 0.97) ...
+    _work("datacite", "10.77777/birds.a", "doi:10.77777/birds.a", "10.77777/birds.a",
+          registration_agency="datacite", resource_type="dataset", title=BIRDS,
+          titles=_t(BIRDS), creators=_c("Suzuki", "Ono"), year=2021),
+    _work("jalc", "10.99999/birds.b", "doi:10.99999/birds.b", "10.99999/birds.b",
+          registration_agency="jalc", resource_type="dataset", title=BIRDS,
+          titles=_t(BIRDS.lower()), creators=_c("Ono", "Suzuki", "Abe"), year=2021,
+          container="Hokkaido Data"),
+    # ... a third one year apart in the same container (warning, 0.925) ...
+    _work("datacite", "10.77777/birds.c", "doi:10.77777/birds.c", "10.77777/birds.c",
+          registration_agency="datacite", resource_type="dataset", title=BIRDS,
+          titles=_t(BIRDS), creators=_c("Ono"), year=2022, container="hokkaido data"),
+    # ... its article (another type), half its creators (0.825 < 0.86), and a linked copy
+    _work("crossref", "10.66666/birds.art", "doi:10.66666/birds.art", "10.66666/birds.art",
+          registration_agency="crossref", resource_type="article", title=BIRDS,
+          titles=_t(BIRDS), creators=_c("Suzuki", "Ono"), year=2021),
+    _work("datacite", "10.77777/birds.d", "doi:10.77777/birds.d", "10.77777/birds.d",
+          registration_agency="datacite", resource_type="dataset", title=BIRDS,
+          titles=_t(BIRDS), creators=_c("Suzuki", "Kimura"), year=2023),
+    _work("datacite", "10.77777/birds.e", "doi:10.77777/birds.e", "10.77777/birds.e",
+          registration_agency="datacite", resource_type="dataset", title=BIRDS,
+          titles=_t(BIRDS), creators=_c("Suzuki", "Ono"), year=2021),
+    # siblings: two parts of one collection with one title are not "the same content"
+    _work("datacite", "10.77777/part.1", "doi:10.77777/part.1", "10.77777/part.1",
+          registration_agency="datacite", resource_type="dataset", title="Station records part",
+          titles=_t("Station records part"), creators=_c("Ueda"), year=2020),
+    _work("datacite", "10.77777/part.2", "doi:10.77777/part.2", "10.77777/part.2",
+          registration_agency="datacite", resource_type="dataset", title="Station records part",
+          titles=_t("Station records part"), creators=_c("Ueda"), year=2020),
+]
+
+TITLED_RELATIONS = [
+    _rel("jalc", "10.99999/am.5", "doi:10.99999/am.5", "IsVersionOf", "doi",
+         "10.66666/vor.5", "10.66666/vor.5"),
+    _rel("datacite", "10.77777/birds.e", "doi:10.77777/birds.e", "References", "doi",
+         "10.77777/birds.a", "10.77777/birds.a"),
+    _rel("datacite", "10.77777/part.1", "doi:10.77777/part.1", "IsPartOf", "doi",
+         "10.77777/collection", "10.77777/collection"),
+    _rel("datacite", "10.77777/part.2", "doi:10.77777/part.2", "IsPartOf", "doi",
+         "10.77777/collection", "10.77777/collection"),
+]
+
+
 def audit_world(path: Path) -> Path:
     """The tricky world plus one case of each audit the Cypher twins cover, audited."""
     from datetime import datetime
@@ -138,10 +218,10 @@ def audit_world(path: Path) -> Path:
     tricky_world(path)
     with Store(path) as store:
         with store.transaction() as cur:
-            Store.insert_arrow(cur, "works",
-                               pa.Table.from_pylist(AUDIT_WORKS, schema=WORKS_SCHEMA))
-            Store.insert_arrow(cur, "relations",
-                               pa.Table.from_pylist(AUDIT_RELATIONS, schema=RELATIONS_SCHEMA))
+            Store.insert_arrow(cur, "works", pa.Table.from_pylist(
+                AUDIT_WORKS + TITLED_WORKS, schema=WORKS_SCHEMA))
+            Store.insert_arrow(cur, "relations", pa.Table.from_pylist(
+                AUDIT_RELATIONS + TITLED_RELATIONS, schema=RELATIONS_SCHEMA))
             cur.execute("INSERT INTO unknown_dois VALUES (?, ?, ?, ?, ?)",
                         ["10.55555/gone", "10.55555", None, "prefix-unknown",
                          datetime(2024, 1, 1, tzinfo=UTC)])

@@ -183,3 +183,51 @@ def test_cli_prints_the_import_command(tmp_path: Path) -> None:
     assert f"'--nodes={out.resolve()}/nodes_header.csv,{out.resolve()}/nodes.csv'" in command
     assert "--array-delimiter=U+001F" in command and "--multiline-fields=true" in command
     assert (out / "import-command.txt").read_text().strip() == command
+
+
+def test_audit_world_has_the_title_matching_cases(tmp_path: Path) -> None:
+    """The world the Cypher twins are held to: each found and each kept-apart case is there."""
+    from linkgraph.graph.named_query import run_duckdb
+    from neo4j_worlds import audit_world
+
+    with Store(audit_world(tmp_path / "a.duckdb")) as store:
+        vm = run_duckdb(store.con.cursor(), "audit_version_missing").as_dicts()
+        sc = run_duckdb(store.con.cursor(), "audit_same_content").as_dicts()
+    assert {(r["subject_key"], r["object_doi"]) for r in vm} == {
+        ("rec:repo:oai:repo:am.2", "10.66666/vor.2"),  # the candidate sharing two creators
+        ("rec:repo:oai:repo:am.3", "10.99999/vor.4"),  # no creators, one year apart
+    }
+    assert {(r["subject_doi"], r["object_doi"], r["severity"]) for r in sc} == {
+        ("10.77777/birds.a", "10.99999/birds.b", "error"),
+        ("10.77777/birds.a", "10.77777/birds.c", "warning"),
+        ("10.77777/birds.c", "10.99999/birds.b", "warning"),
+        ("10.77777/birds.e", "10.99999/birds.b", "error"),
+        ("10.77777/birds.c", "10.77777/birds.e", "warning"),
+        ("10.66666/vor.2", "10.66666/vor.3", "error"),
+    }
+
+
+def test_identifiers_that_carry_their_scheme_are_not_prefixed_twice(tmp_path: Path) -> None:
+    """An ARK or URN value already starts with its scheme: its node key is the value itself
+    (it was ``ark:ark:/13030/...``); other schemes get the ``<scheme>:`` prefix."""
+    import pyarrow as pa
+    from linkgraph.crosswalks.pipeline import RELATIONS_SCHEMA
+    from neo4j_worlds import _rel
+
+    db = tricky_world(tmp_path / "t.duckdb")
+    rels = [
+        _rel("jstage-data", "10.99999/ds.1", "doi:10.99999/ds.1", "IsDerivedFrom", "ark",
+             "ark:/13030/tf5p30086k", "ARK:/13030/tf5p30086k"),
+        _rel("jstage-data", "10.99999/ds.1", "doi:10.99999/ds.1", "IsPartOf", "urn",
+             "urn:nbn:de:0001-1234", "urn:nbn:de:0001-1234"),
+        _rel("jstage-data", "10.99999/ds.1", "doi:10.99999/ds.1", "IsPublishedIn", "issn",
+             "1234-5679", "1234-5679"),
+    ]
+    with Store(db) as store, store.transaction() as cur:
+        Store.insert_arrow(cur, "relations", pa.Table.from_pylist(rels, schema=RELATIONS_SCHEMA))
+    _export(db, tmp_path / "out")
+    nodes, edges = _read(tmp_path / "out")
+    keys = {n["key:ID"] for n in nodes}
+    assert {"ark:/13030/tf5p30086k", "urn:nbn:de:0001-1234", "issn:1234-5679"} <= keys
+    assert not [k for k in keys if k.startswith(("ark:ark:", "urn:urn:"))]
+    assert {e[":END_ID"] for e in edges} >= {"ark:/13030/tf5p30086k", "urn:nbn:de:0001-1234"}

@@ -154,7 +154,7 @@ def test_query_command_runs_audits_on_duckdb(tmp_path: Path) -> None:
                                          "evidence"}
         kinds |= {r["kind"] for r in rows}
     assert kinds == {"duplicate_url", "identical_pair", "malformed_target", "missing_reciprocal",
-                     "self_link", "supplement_not_publication", "unknown_doi",
-                     "unverifiable_reciprocal", "version_one_way"}
+                     "same_content", "self_link", "supplement_not_publication", "unknown_doi",
+                     "unverifiable_reciprocal", "version_missing", "version_one_way"}
     res = CliRunner().invoke(build_app(), ["query", "nope", "--db", str(db)])
     assert res.exit_code == 2 and "no query named 'nope'" in res.output
