@@ -170,6 +170,7 @@ class Config:
     keep_runs: int | None = None
     keep_days: int | None = None
     neo4j: dict[str, Any] = field(default_factory=dict)
+    neo4j_password: str | None = field(default=None, repr=False)
     secrets: list[str] = field(default_factory=list, repr=False)
 
 
@@ -294,6 +295,7 @@ def parse_config(text: str, path: Path | str = "<config>", *, env: dict[str, str
     password = _secret(chk, neo, ("neo4j",), "password", environ)
     if password:
         cfg.secrets.append(password)
+    cfg.neo4j_password = password
     neo.pop("password", None)
     cfg.neo4j = neo
     for name, table in doc.get("sources", {}).items():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,20 +20,30 @@ from linkgraph.cli.common import (
     print_json,
     record_progress,
 )
+from linkgraph.errors import UsageError
 from linkgraph.store import default_db_path
+
+if TYPE_CHECKING:
+    from linkgraph.graph.neo4j_load import Neo4jTarget
 
 ENV_URI = "NEO4J_URI"
 ENV_USER = "NEO4J_USER"
 ENV_PASSWORD = "NEO4J_PASSWORD"
 ENV_DATABASE = "NEO4J_DATABASE"
 
+DEFAULT_URI = "neo4j://localhost:7687"
+DEFAULT_USER = "neo4j"
+
 UriOption = Annotated[
-    str,
-    typer.Option("--uri", envvar=ENV_URI, help="Neo4j address (bolt://, neo4j://, neo4j+s://).",
-                 show_envvar=True),
+    str | None,
+    typer.Option("--uri", envvar=ENV_URI, show_envvar=True,
+                 help="Neo4j address (bolt://, neo4j://, neo4j+s://); else the config's "
+                 f"[neo4j] uri, else {DEFAULT_URI}."),
 ]
 UserOption = Annotated[
-    str, typer.Option("--user", envvar=ENV_USER, help="Neo4j user name.", show_envvar=True)
+    str | None,
+    typer.Option("--user", envvar=ENV_USER, show_envvar=True,
+                 help=f"Neo4j user name; else the config's [neo4j] user, else {DEFAULT_USER}."),
 ]
 DatabaseOption = Annotated[
     str,
@@ -41,13 +52,30 @@ DatabaseOption = Annotated[
 ]
 
 
-def neo4j_password() -> str:
-    """``$NEO4J_PASSWORD``, else a hidden prompt; never an option (it would sit in shell
-    history and in the process list) and never printed."""
+def neo4j_target(uri: str | None, user: str | None, database: str) -> Neo4jTarget:
+    """Where and as whom to connect: options and NEO4J_* variables first, then the config's
+    ``[neo4j]`` table (``uri``, ``user``, ``password`` or ``password_env``), then defaults.
+
+    The password is never an option (it would sit in shell history and the process list) and
+    never printed: ``$NEO4J_PASSWORD``, the config, or a hidden prompt when a terminal is there
+    to answer it; with none of them the command stops and names the settings."""
+    from linkgraph.config import default_config_path, load_config
+    from linkgraph.graph.neo4j_load import Neo4jTarget
+
+    cfg = load_config() if default_config_path().exists() else None
+    section = cfg.neo4j if cfg is not None else {}
     password = os.environ.get(ENV_PASSWORD)
+    if password is None and cfg is not None:
+        password = cfg.neo4j_password
     if password is None:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            raise UsageError(
+                "no Neo4j password: set the environment variable NEO4J_PASSWORD, or "
+                "password_env (or password) in the [neo4j] table of the config "
+                f"({default_config_path()}); a prompt needs a terminal")
         password = typer.prompt("Neo4j password", hide_input=True, err=True)
-    return password
+    return Neo4jTarget(uri or section.get("uri") or DEFAULT_URI,
+                       user or section.get("user") or DEFAULT_USER, password, database)
 
 
 def register(app: typer.Typer) -> None:
@@ -63,8 +91,8 @@ def register(app: typer.Typer) -> None:
     @neo4j.command("load")
     def load_cmd(
         db: DbOption = None,
-        uri: UriOption = "neo4j://localhost:7687",
-        user: UserOption = "neo4j",
+        uri: UriOption = None,
+        user: UserOption = None,
         database: DatabaseOption = "neo4j",
         batch: Annotated[
             int, typer.Option("--batch", min=1, help="Rows per transaction (UNWIND batch).")
@@ -75,9 +103,9 @@ def register(app: typer.Typer) -> None:
         """Bring a running Neo4j up to date with the store: constraints first, then only the
         nodes and relationships that changed since the last load (password from
         $NEO4J_PASSWORD or a prompt)."""
-        from linkgraph.graph.neo4j_load import Neo4jTarget, load
+        from linkgraph.graph.neo4j_load import load
 
-        target = Neo4jTarget(uri, user, neo4j_password(), database)
+        target = neo4j_target(uri, user, database)
         with open_store(db) as store, record_progress("neo4j load", quiet=quiet) as advance:
             stats = load(store, target, batch_size=batch, progress=advance)
         if as_json:
@@ -85,7 +113,7 @@ def register(app: typer.Typer) -> None:
                        | {"relationships_per_second": round(stats.relationships_per_second, 1)})
         elif not quiet:
             console.print(
-                f"{'full' if stats.full else 'incremental'} load into {uri} ({database}): "
+                f"{'full' if stats.full else 'incremental'} load into {target.uri} ({database}): "
                 f"{stats.nodes_written} nodes written, {stats.nodes_deleted} deleted, "
                 f"{stats.relationships_written} relationships written, "
                 f"{stats.relationships_deleted} deleted in {stats.batches} batches, "
@@ -152,8 +180,8 @@ def register(app: typer.Typer) -> None:
                          help="duckdb (the store) or neo4j (the loaded graph, over Bolt)."),
         ] = "duckdb",
         db: DbOption = None,
-        uri: UriOption = "neo4j://localhost:7687",
-        user: UserOption = "neo4j",
+        uri: UriOption = None,
+        user: UserOption = None,
         database: DatabaseOption = "neo4j",
         limit: Annotated[
             int | None, typer.Option("--limit", min=1, help="Print at most this many rows.")
@@ -173,9 +201,9 @@ def register(app: typer.Typer) -> None:
                 finally:
                     cur.close()
         else:
-            from linkgraph.graph.neo4j_load import Neo4jTarget, connect
+            from linkgraph.graph.neo4j_load import connect
 
-            driver = connect(Neo4jTarget(uri, user, neo4j_password(), database))
+            driver = connect(neo4j_target(uri, user, database))
             try:
                 result = nq.run_neo4j(driver, database, name)
             finally:

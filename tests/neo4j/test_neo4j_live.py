@@ -169,3 +169,92 @@ def test_cypher_audit_finds_what_duckdb_finds(tmp_path: Path, driver: Driver,
             return {tuple(r[c] for c in CORE): json.loads(r["evidence"]) for r in rows}
 
         assert keyed(cypher.as_dicts()) == keyed(duck.as_dicts())
+
+
+def test_constraints_and_indexes_exist(tmp_path: Path, driver: Driver,
+                                       target: Neo4jTarget) -> None:
+    with Store(tricky_world(tmp_path / "t.duckdb")) as store:
+        load(store, target)
+    with driver.session(database=target.database) as session:
+        constraints = {r["name"]: (r["labelsOrTypes"], r["properties"], r["type"])
+                       for r in session.run("SHOW CONSTRAINTS")}
+        indexes = {r["name"]: (r["labelsOrTypes"], r["properties"], r["state"])
+                   for r in session.run("SHOW INDEXES")}
+    assert constraints["lg_work_key"] == (["Work"], ["key"], "UNIQUENESS")
+    assert constraints["lg_target_key"] == (["Target"], ["key"], "UNIQUENESS")
+    assert indexes["lg_work_doi"] == (["Work"], ["doi"], "ONLINE")
+    assert indexes["lg_work_prefix"] == (["Work"], ["prefix"], "ONLINE")
+
+
+def test_reload_follows_added_removed_and_retyped_links(
+        tmp_path: Path, driver: Driver, target: Neo4jTarget) -> None:
+    """The store changes as a second harvest would change it - a link added, one removed, one
+    retyped - and an incremental load brings the graph to exactly the new state."""
+    import pyarrow as pa
+    from linkgraph.crosswalks.pipeline import RELATIONS_SCHEMA
+    from neo4j_worlds import _rel
+
+    def links() -> set[tuple[str, str, str]]:
+        with driver.session(database=target.database) as session:
+            return {(r["a"], r["t"], r["b"]) for r in session.run(
+                "MATCH (a:Work)-[r]->(b) RETURN a.key AS a, type(r) AS t, b.key AS b")}
+
+    with Store(audit_world(tmp_path / "a.duckdb")) as store:
+        load(store, target)
+        before = links()
+        assert ("doi:10.77777/ds.2", "IS_SUPPLEMENT_TO", "doi:10.77777/ds.3") in before
+        with store.transaction() as cur:
+            Store.insert_arrow(cur, "relations", pa.Table.from_pylist([_rel(
+                "datacite", "10.77777/ds.3", "doi:10.77777/ds.3", "IsSupplementedBy", "doi",
+                "10.77777/ds.2", "10.77777/ds.2")], schema=RELATIONS_SCHEMA))
+            cur.execute("DELETE FROM relations WHERE work_key = 'doi:10.66666/vor.1' "
+                        "AND relation_type = 'Cites'")
+            cur.execute("UPDATE relations SET relation_type = 'IsNewVersionOf', "
+                        "raw_type = 'IsNewVersionOf' WHERE work_key = 'doi:10.99999/am.1' "
+                        "AND relation_type = 'IsVersionOf'")
+        stats = load(store, target)
+        assert not stats.full
+        assert stats.relationships_written == 2 and stats.relationships_deleted == 2
+        after = links()
+        assert after - before == {
+            ("doi:10.77777/ds.3", "IS_SUPPLEMENTED_BY", "doi:10.77777/ds.2"),
+            ("doi:10.99999/am.1", "IS_NEW_VERSION_OF", "doi:10.66666/vor.1"),
+        }
+        assert before - after == {
+            ("doi:10.66666/vor.1", "CITES", "doi:10.55555/gone"),
+            ("doi:10.99999/am.1", "IS_VERSION_OF", "doi:10.66666/vor.1"),
+        }
+        # the target nobody points at any more is gone with its last link
+        with driver.session(database=target.database) as session:
+            gone = session.run("MATCH (n {key: 'doi:10.55555/gone'}) RETURN count(n) AS n")
+            assert gone.single()["n"] == 0
+
+
+def test_cli_loads_and_queries_with_the_config_settings(
+        tmp_path: Path, driver: Driver, target: Neo4jTarget,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`graph neo4j load` and `query --backend neo4j` take uri, user and password_env from the
+    config's [neo4j] table when no option or NEO4J_* variable says otherwise."""
+    from typer.testing import CliRunner
+
+    from linkgraph.cli import build_app
+
+    for var in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LG_TEST_NEO4J_SECRET", target.password)
+    cfg = tmp_path / "linkgraph.toml"
+    cfg.write_text(f'[neo4j]\nuri = "{target.uri}"\nuser = "{target.user}"\n'
+                   'password_env = "LG_TEST_NEO4J_SECRET"\n', encoding="utf-8")
+    monkeypatch.setenv("LINKGRAPH_CONFIG", str(cfg))
+    db = audit_world(tmp_path / "a.duckdb")
+    app = build_app()
+    res = CliRunner().invoke(app, ["graph", "neo4j", "load", "--db", str(db),
+                                   "--database", target.database, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["full"] is True
+    assert target.password not in res.output
+    res = CliRunner().invoke(app, ["query", "audit_same_content", "--backend", "neo4j",
+                                   "--database", target.database, "--json"])
+    assert res.exit_code == 0, res.output
+    pairs = {(r["subject_doi"], r["object_doi"]) for r in json.loads(res.stdout)}
+    assert ("10.77777/birds.a", "10.99999/birds.b") in pairs

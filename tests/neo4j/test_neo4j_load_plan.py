@@ -158,3 +158,20 @@ def test_query_command_runs_audits_on_duckdb(tmp_path: Path) -> None:
                      "unverifiable_reciprocal", "version_missing", "version_one_way"}
     res = CliRunner().invoke(build_app(), ["query", "nope", "--db", str(db)])
     assert res.exit_code == 2 and "no query named 'nope'" in res.output
+
+
+def test_load_without_password_or_terminal_names_the_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No NEO4J_PASSWORD, no config, no terminal: exit 2 naming what to set (it printed a
+    getpass warning and "Aborted.")."""
+    from typer.testing import CliRunner
+
+    from linkgraph.cli import build_app
+
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    monkeypatch.setenv("LINKGRAPH_CONFIG", str(tmp_path / "none.toml"))
+    db = tricky_world(tmp_path / "t.duckdb")
+    res = CliRunner().invoke(build_app(), ["graph", "neo4j", "load", "--db", str(db)])
+    assert res.exit_code == 2, res.output
+    assert "NEO4J_PASSWORD" in res.output and "[neo4j]" in res.output
+    assert "Aborted" not in res.output and "getpass" not in res.output.lower()
