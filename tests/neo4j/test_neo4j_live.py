@@ -258,3 +258,40 @@ def test_cli_loads_and_queries_with_the_config_settings(
     assert res.exit_code == 0, res.output
     pairs = {(r["subject_doi"], r["object_doi"]) for r in json.loads(res.stdout)}
     assert ("10.77777/birds.a", "10.99999/birds.b") in pairs
+
+
+def test_audit_explorer_notebook_runs_the_cypher_audits(
+        tmp_path: Path, driver: Driver, target: Neo4jTarget,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A librarian with NEO4J_* set sees, per finding kind, Neo4j's count beside DuckDB's."""
+    import re
+
+    import nbformat
+    from linkgraph.graph.audit import run_audit
+    from nbclient import NotebookClient
+
+    db = demo_world(tmp_path / "demo.duckdb")
+    with Store(db) as store:
+        run_audit(store)
+        load(store, target)
+        duck = dict(store.con.execute("SELECT kind, count(*) FROM findings GROUP BY kind")
+                    .fetchall())
+    monkeypatch.setenv("LINKGRAPH_DB", str(db))
+    monkeypatch.setenv("NEO4J_URI", target.uri)
+    monkeypatch.setenv("NEO4J_USER", target.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", target.password)
+    monkeypatch.setenv("NEO4J_DATABASE", target.database)
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "02_linkage_audit_explorer.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=dict(os.environ))
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert f"Cypher audits on {target.uri}" in text
+    table = text.split(f"Cypher audits on {target.uri} ({target.database}):", 1)[1]
+    rows = {m[1]: (int(m[2]), int(m[3]))
+            for m in re.finditer(r"^(\w+)\s+(\d+)\s+(\d+)$", table, re.M)}
+    assert rows and "missing_reciprocal" in rows
+    for kind, (in_neo4j, in_duckdb) in rows.items():
+        assert in_neo4j == in_duckdb == duck[kind], kind
