@@ -1,15 +1,25 @@
-"""Neo4j benchmark: CSV export throughput for a large world, and (when NEO4J_URI is set) load
-throughput in relationships/s at two batch sizes.
+"""Neo4j benchmark, in one run against a live Neo4j: the two ways to fill it, and a reload.
 
-    python bench/bench_neo4j.py                      # 2M works, ~10M relations, export only
-    python bench/bench_neo4j.py --works 200000       # smaller
-    NEO4J_URI=bolt://... NEO4J_PASSWORD=... python bench/bench_neo4j.py --load-works 100000
+    python bench/bench_neo4j.py                   # 200k works (~0.5M relations), own server
+    python bench/bench_neo4j.py --works 1000000   # larger
+    NEO4J_URI=bolt://... NEO4J_PASSWORD=... python bench/bench_neo4j.py   # a server of yours
 
-The world is generated straight into the DuckDB tables the crosswalk fills (works, relations)
-with set-based SQL - no Python rows: 90% of the works carry a DOI, each work states
-``--rels-per-work`` relations (on average) to other held works (80%), to DOIs nobody harvested
-(10%) or to URLs (10%), with Japanese and Latin titles holding commas, quotes and, now and then,
-a line break. The load benchmark wipes linkgraph's labels in the target database first.
+The world is bench_audit.py's generator (the demo world's shape: JaLC and Crossref articles,
+DataCite and J-STAGE Data datasets, repository manuscripts, citations, supplements, versions
+and planted defects) scaled to ``--works``, audited so the nodes carry their findings.
+It prints:
+
+1. **Bolt load**: ``linkgraph graph neo4j load`` into an empty database - seconds and rows/s
+   (nodes + relationships written per second);
+2. **incremental reload** after 1% of the links change (a third removed, a third retyped, a
+   third added) - seconds, and what it wrote;
+3. **CSV export + neo4j-admin import** of the same graph into a fresh database of a second,
+   stopped DBMS (needs the test server's jars, so Java 17 and Maven) - seconds for each;
+4. the ratio of the two full-load paths (Bolt seconds / export+import seconds).
+
+Without NEO4J_URI the bench starts its own Neo4j Community server from Maven Central's jars
+(tests/neo4j/server/harness.py) with ``--heap`` of heap. A server of yours is wiped of
+linkgraph's labels first: point it at a scratch database.
 """
 
 from __future__ import annotations
@@ -17,154 +27,161 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from linkgraph.crosswalks.vocab import relation_types
-from linkgraph.graph.neo4j_export import export_csv
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "neo4j" / "server"))
 
-from linkgraph.store import Store
+import harness  # noqa: E402
+from bench_audit import generate  # noqa: E402
+from linkgraph.graph.audit import run_audit  # noqa: E402
+from linkgraph.graph.neo4j_export import export_csv  # noqa: E402
+from linkgraph.graph.neo4j_load import Neo4jTarget, connect, load  # noqa: E402
 
-TYPES = ["article", "dataset", "preprint", "thesis", "book", "report", "software", "other"]
+from linkgraph.store import Store  # noqa: E402
 
 
-def generate(store: Store, works: int, rels_per_work: int) -> tuple[int, int]:
-    """Fill works and relations with a synthetic world; returns their row counts."""
-    rtypes = sorted(relation_types())
+def wipe(target: Neo4jTarget) -> None:
+    driver = connect(target)
+    with driver.session(database=target.database) as session:
+        while session.run(
+            "MATCH (n) WHERE n:Work OR n:Target OR n:LinkgraphMeta "
+            "WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n"
+        ).single(strict=True)["n"]:
+            pass
+    driver.close()
+
+
+def change_links(store: Store, fraction: float) -> dict[str, int]:
+    """Change ``fraction`` of the relations as a re-harvest would: remove, retype, add."""
     con = store.con
-    con.execute("SET preserve_insertion_order = false")
-    con.execute(
-        f"""
-        INSERT INTO works
-        SELECT
-            CASE WHEN i % 10 = 9 THEN 'repo' || (i % 7) ELSE ['jalc', 'crossref', 'datacite'][1 + i % 3] END,
-            'rec-' || i, 0,
-            CASE WHEN i % 10 = 9 THEN 'rec:repo' || (i % 7) || ':rec-' || i
-                 ELSE 'doi:10.' || (5000 + i % 400) || '/w' || i END,
-            CASE WHEN i % 10 = 9 THEN NULL ELSE '10.' || (5000 + i % 400) || '/w' || i END,
-            CASE WHEN i % 10 = 9 THEN NULL ELSE ['jalc', 'crossref', 'datacite'][1 + i % 3] END,
-            'bench', 'bench',
-            {TYPES!r}[1 + (i * 7) % 8], 'raw type',
-            CASE WHEN i % 3 = 0 THEN '研究データ基盤の構築, 第' || i || '報 "試行"'
-                 WHEN i % 1000 = 1 THEN 'Two-line title ' || i || chr(10) || 'second line'
-                 ELSE 'On links, "quotes" and things number ' || i END,
-            NULL, NULL, NULL, NULL, 1990 + i % 35,
-            'https://example.org/landing/' || i,
-            CASE WHEN i % 10 = 9 THEN 'AM' ELSE 'VoR' END,
-            i
-        FROM range({works}) t(i)
-        """
-    )
-    con.execute(
-        f"""
-        INSERT INTO relations
-        WITH r AS (
-            SELECT i, k, hash(i * 31 + k) AS h
-            FROM range({works}) t(i), range({rels_per_work}) u(k)
-        )
-        SELECT
-            CASE WHEN i % 10 = 9 THEN 'repo' || (i % 7) ELSE ['jalc', 'crossref', 'datacite'][1 + i % 3] END,
-            'rec-' || i, 0,
-            CASE WHEN i % 10 = 9 THEN 'rec:repo' || (i % 7) || ':rec-' || i
-                 ELSE 'doi:10.' || (5000 + i % 400) || '/w' || i END,
-            CASE WHEN i % 10 = 9 THEN NULL ELSE '10.' || (5000 + i % 400) || '/w' || i END,
-            'bench',
-            {rtypes!r}[1 + (h % {len(rtypes)})::BIGINT], 'raw',
-            CASE WHEN h % 10 = 0 THEN 'url' ELSE 'doi' END,
-            CASE WHEN h % 10 = 0 THEN 'https://example.org/file/' || (h % 1000003)
-                 WHEN h % 10 = 1 THEN '10.9999/external.' || (h % 500009)
-                 ELSE '10.' || (5000 + (h % {works}) % 400) || '/w' || (h % {works}) END,
-            'verbatim target',
-            CASE WHEN h % 20 = 3 THEN 'object' ELSE 'subject' END,
-            CASE WHEN h % 50 = 7 THEN ['odd; problem, with "quotes"'] ELSE [] END
-        FROM r
-        WHERE (h % 11) <> 0 OR k = 0
-        """
-    )
-    n_works = con.execute("SELECT count(*) FROM works").fetchall()[0][0]
-    n_rels = con.execute("SELECT count(*) FROM relations").fetchall()[0][0]
-    return int(n_works), int(n_rels)
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def bench_export(db: Path, out: Path) -> dict[str, object]:
-    with Store(db, read_only=True) as store:
-        cur = store.con.cursor()
-        result = export_csv(cur, out)
-    size = sum(f.stat().st_size for f in result.files)
-    return {
-        "nodes": result.nodes, "relationships": result.relationships,
-        "seconds": round(result.seconds, 2), "rows_per_s": round(result.rows_per_second),
-        "megabytes": round(size / 1e6, 1), "multiline": result.multiline,
-    }
-
-
-def bench_load(db: Path, batch_sizes: list[int]) -> list[dict[str, object]]:
-    from linkgraph.graph.neo4j_load import Neo4jTarget, connect, load
-
-    target = Neo4jTarget(os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
-                         os.environ.get("NEO4J_PASSWORD", ""),
-                         os.environ.get("NEO4J_DATABASE", "neo4j"))
-    results = []
-    for batch in batch_sizes:
-        driver = connect(target)
-        with driver.session(database=target.database) as session:
-            while session.run(
-                "MATCH (n) WHERE n:Work OR n:Target OR n:LinkgraphMeta "
-                "WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n"
-            ).single(strict=True)["n"]:
-                pass
-        driver.close()
-        with Store(db) as store:
-            stats = load(store, target, batch_size=batch)
-        results.append({
-            "batch": batch, "seconds": round(stats.seconds, 1),
-            "nodes": stats.nodes_written, "relationships": stats.relationships_written,
-            "relationships_per_s": round(stats.relationships_per_second),
-        })
-    return results
+    n = int(con.execute("SELECT count(*) FROM relations").fetchall()[0][0])
+    step = max(3, int(round(1 / fraction)))  # a fraction of the rows, each changed once
+    con.execute("CREATE TEMP TABLE pick AS SELECT rowid AS rid, row_number() OVER () AS k "
+                f"FROM relations WHERE hash(rowid) % {step} = 0")
+    removed = con.execute("DELETE FROM relations WHERE rowid IN "
+                          "(SELECT rid FROM pick WHERE k % 3 = 0)").fetchall()[0][0]
+    retyped = con.execute(
+        "UPDATE relations SET relation_type = CASE relation_type WHEN 'References' "
+        "THEN 'IsDocumentedBy' ELSE 'References' END, raw_type = 'changed' "
+        "WHERE rowid IN (SELECT rid FROM pick WHERE k % 3 = 1)").fetchall()[0][0]
+    added = con.execute(
+        "INSERT INTO relations SELECT * REPLACE ('IsReferencedBy' AS relation_type, "
+        "'added' AS raw_type, target || '.new' AS target, target_raw || '.new' AS target_raw) "
+        "FROM relations WHERE rowid IN (SELECT rid FROM pick WHERE k % 3 = 2) "
+        "AND target IS NOT NULL").fetchall()[0][0]
+    con.execute("DROP TABLE pick")
+    return {"relations": n, "removed": int(removed), "retyped": int(retyped),
+            "added": int(added)}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--works", type=int, default=2_000_000, help="works in the export world")
-    ap.add_argument("--rels-per-work", type=int, default=5, help="relations per work (about)")
-    ap.add_argument("--load-works", type=int, default=100_000,
-                    help="works in the (smaller) load world, when NEO4J_URI is set")
-    ap.add_argument("--batches", default="1000,10000", help="load batch sizes, comma-separated")
+    ap.add_argument("--works", type=int, default=200_000, help="works in the generated world")
+    ap.add_argument("--batch", type=int, default=5000, help="Bolt load rows per transaction")
+    ap.add_argument("--change", type=float, default=0.01, help="fraction of links changed")
+    ap.add_argument("--heap", default="2g", help="heap of the server this bench starts")
+    ap.add_argument("--pagecache", default="1g", help="page cache of the servers it starts")
     ap.add_argument("--dir", type=Path, default=None, help="working directory (default: temp)")
     args = ap.parse_args(argv)
     work = args.dir or Path(tempfile.mkdtemp(prefix="bench_neo4j_"))
     work.mkdir(parents=True, exist_ok=True)
     report: dict[str, object] = {"cpus": os.cpu_count()}
 
-    db = work / "export.duckdb"
+    db = work / "world.duckdb"
     db.unlink(missing_ok=True)
-    t0 = time.perf_counter()
+    gen = generate(db, args.works)
     with Store(db) as store:
-        n_works, n_rels = generate(store, args.works, args.rels_per_work)
-    report["world"] = {"works": n_works, "relations": n_rels,
-                       "generate_seconds": round(time.perf_counter() - t0, 1)}
-    print(f"world: {n_works:,} works, {n_rels:,} relations", file=sys.stderr)
-    report["export"] = bench_export(db, work / "csv")
-    report["export"]["peak_rss_mb"] = round(rss_mb())  # type: ignore[index]
-    print(f"export: {report['export']}", file=sys.stderr)
+        run_audit(store)
+    report["world"] = {"works": gen["works"], "relations": gen["relations"]}
+    print(f"world: {gen['works']:,} works, {gen['relations']:,} relations "
+          f"(generated in {gen['seconds']:.1f} s, audited)", file=sys.stderr)
 
+    own = None
+    lib = None
     if os.environ.get("NEO4J_URI"):
-        ldb = work / "load.duckdb"
-        ldb.unlink(missing_ok=True)
-        with Store(ldb) as store:
-            generate(store, args.load_works, args.rels_per_work)
-        report["load"] = bench_load(ldb, [int(b) for b in args.batches.split(",")])
+        target = Neo4jTarget(os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
+                             os.environ.get("NEO4J_PASSWORD", ""),
+                             os.environ.get("NEO4J_DATABASE", "neo4j"))
+        wipe(target)
     else:
-        report["load"] = "skipped: NEO4J_URI is not set"
+        lib = harness.build()
+        own = harness.make_home(work / "server", heap=args.heap, pagecache=args.pagecache,
+                                lib=lib)
+        harness.start(own, die_with_parent=True, lib=lib)
+        target = Neo4jTarget(own.uri, harness.USER, own.password, "neo4j")
+    report["server"] = target.uri
+    try:
+        with Store(db) as store:
+            full = load(store, target, batch_size=args.batch)
+        rows = full.nodes_written + full.relationships_written
+        report["bolt_load"] = {
+            "seconds": round(full.seconds, 1), "nodes": full.nodes_written,
+            "relationships": full.relationships_written,
+            "rows_per_s": round(rows / full.seconds) if full.seconds else None,
+            "batch": args.batch,
+        }
+        print(f"bolt load: {report['bolt_load']}", file=sys.stderr)
+        with Store(db) as store:
+            changed = change_links(store, args.change)
+            t0 = time.perf_counter()
+            inc = load(store, target, batch_size=args.batch)
+            inc_seconds = time.perf_counter() - t0
+        report["incremental"] = {
+            "changed": changed, "seconds": round(inc_seconds, 1),
+            "relationships_written": inc.relationships_written,
+            "relationships_deleted": inc.relationships_deleted,
+            "nodes_written": inc.nodes_written, "nodes_deleted": inc.nodes_deleted,
+            "fraction_of_full_load_time": round(inc_seconds / full.seconds, 3),
+        }
+        print(f"incremental: {report['incremental']}", file=sys.stderr)
+    finally:
+        if own is not None:
+            harness.stop(own)
+
+    # the same (changed) graph the other way: CSV files, then neo4j-admin into a fresh DBMS
+    with Store(db, read_only=True) as store:
+        cur = store.con.cursor()
+        exported = export_csv(cur, work / "csv")
+        cur.close()
+    report["csv_export"] = {"seconds": round(exported.seconds, 1), "nodes": exported.nodes,
+                            "relationships": exported.relationships,
+                            "megabytes": round(sum(f.stat().st_size for f in exported.files)
+                                               / 1e6, 1)}
+    if not harness.missing_tools():
+        lib = lib or harness.build()
+        fresh = harness.make_home(work / "import", heap=args.heap, pagecache=args.pagecache,
+                                  lib=lib)
+        env = fresh.env() | {"PATH": f"{fresh.bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+        t0 = time.perf_counter()
+        done = subprocess.run(exported.command, shell=True, env=env, capture_output=True,
+                              text=True)
+        seconds = time.perf_counter() - t0
+        if done.returncode != 0:
+            sys.exit(f"neo4j-admin import failed:\n{done.stdout}{done.stderr}")
+        total = exported.seconds + seconds
+        report["admin_import"] = {"seconds": round(seconds, 1),
+                                  "export_plus_import_seconds": round(total, 1),
+                                  "rows_per_s": round((exported.nodes + exported.relationships)
+                                                      / total)}
+        report["bolt_over_import_ratio"] = round(full.seconds / total, 2)
+        shutil.rmtree(fresh.path, ignore_errors=True)
+    else:
+        report["admin_import"] = "skipped: " + ", ".join(harness.missing_tools()) + " missing"
+    if own is not None:
+        shutil.rmtree(own.path, ignore_errors=True)
     print(json.dumps(report, indent=2))
+    if isinstance(report["admin_import"], dict):
+        print(f"full load: Bolt {full.seconds:.1f} s vs CSV export + neo4j-admin import "
+              f"{report['admin_import']['export_plus_import_seconds']} s "
+              f"(Bolt takes {report['bolt_over_import_ratio']}x as long); incremental reload "
+              f"after {args.change:.0%} of links changed: {inc_seconds:.1f} s")
     return 0
 
 

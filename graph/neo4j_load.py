@@ -119,6 +119,12 @@ def node_upsert_cypher(labels: list[str]) -> str:
     return text
 
 
+def node_create_cypher(labels: list[str]) -> str:
+    """CREATE nodes: only into a database that holds none of linkgraph's nodes yet."""
+    return (f"UNWIND $rows AS row CREATE (n:{':'.join(safe_label(x) for x in labels)}) "
+            "SET n = row.props")
+
+
 def node_delete_cypher(label: str) -> str:
     return f"UNWIND $rows AS row MATCH (n:{safe_label(label)} {{key: row.key}}) DETACH DELETE n"
 
@@ -128,6 +134,14 @@ def rel_upsert_cypher(rel_type: str, end_label: str) -> str:
         f"UNWIND $rows AS row MATCH (a:{WORK} {{key: row.start}}) "
         f"MATCH (b:{safe_label(end_label)} {{key: row.end}}) "
         f"MERGE (a)-[r:{safe_rel_type(rel_type)} {{key: row.key}}]->(b) SET r = row.props"
+    )
+
+
+def rel_create_cypher(rel_type: str, end_label: str) -> str:
+    return (
+        f"UNWIND $rows AS row MATCH (a:{WORK} {{key: row.start}}) "
+        f"MATCH (b:{safe_label(end_label)} {{key: row.end}}) "
+        f"CREATE (a)-[r:{safe_rel_type(rel_type)}]->(b) SET r = row.props"
     )
 
 
@@ -312,7 +326,10 @@ class Loader:
                 forget_snapshot(self.con, graph_id)
         self.stats.nodes, self.stats.relationships, counts = plan(self.con, graph_id)
         self.progress(0, sum(counts.values()))
-        self._send()
+        # into a database without any of linkgraph's nodes, CREATE needs no existence checks
+        # (MERGE on relationships scans each start node's relationships of the type); after
+        # an interrupted load some nodes exist, and MERGE takes over again
+        self._send(fresh=self.stats.full and self._empty())
         with self.store._lock:
             save_snapshot(self.con, graph_id, self.target.uri, self.target.database,
                           self.stats.nodes, self.stats.relationships)
@@ -320,16 +337,23 @@ class Loader:
         self.stats.seconds = time.perf_counter() - started
         return self.stats
 
-    def _send(self) -> None:
-        for kind, cypher, rows in statements(self.con, self.batch_size):
+    def _empty(self) -> bool:
+        with self.driver.session(database=self.target.database) as session:
+            rec = session.run(f"RETURN EXISTS {{ MATCH (:{WORK}) }} "
+                              f"OR EXISTS {{ MATCH (:{TARGET}) }} AS any").single(strict=True)
+        return not rec["any"]
+
+    def _send(self, *, fresh: bool = False) -> None:
+        for kind, cypher, rows in statements(self.con, self.batch_size, fresh=fresh):
             self._write(cypher, rows)
             setattr(self.stats, kind, getattr(self.stats, kind) + len(rows))
 
 
-def statements(con: duckdb.DuckDBPyConnection, batch_size: int
+def statements(con: duckdb.DuckDBPyConnection, batch_size: int, *, fresh: bool = False
                ) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
     """``(stat name, cypher, rows)`` for every batch of the planned difference, in the order
-    they must run: relationship deletes, node deletes, node upserts, relationship upserts."""
+    they must run: relationship deletes, node deletes, node upserts, relationship upserts
+    (CREATE instead of MERGE when ``fresh``: the database holds none of linkgraph's nodes)."""
     for (rtype,) in _groups(con, "SELECT DISTINCT type FROM lg_neo4j_rels_gone ORDER BY 1"):
         sql = (f"SELECT key, start_key AS start FROM lg_neo4j_rels_gone "
                f"WHERE type = '{safe_rel_type(rtype)}' ORDER BY key")
@@ -348,7 +372,8 @@ def statements(con: duckdb.DuckDBPyConnection, batch_size: int
                f"JOIN lg_neo4j_nodes_changed c USING (key) "
                f"WHERE c.label_set = '{':'.join(labels)}' ORDER BY n.key")
         for rows in _batches(con, sql, batch_size):
-            yield "nodes_written", node_upsert_cypher(labels), rows
+            yield "nodes_written", (node_create_cypher(labels) if fresh
+                                    else node_upsert_cypher(labels)), rows
     props = _props_sql(["key"] + [p.name for p in REL_PROPS])
     for rtype, end_label in _groups(
         con, "SELECT DISTINCT type, end_label FROM lg_neo4j_rels_changed ORDER BY 1, 2"
@@ -358,7 +383,8 @@ def statements(con: duckdb.DuckDBPyConnection, batch_size: int
                f"WHERE c.type = '{safe_rel_type(rtype)}' "
                f"AND c.end_label = '{safe_label(end_label)}' ORDER BY r.start_key, r.key")
         for rows in _batches(con, sql, batch_size):
-            yield "relationships_written", rel_upsert_cypher(rtype, end_label), rows
+            yield "relationships_written", (rel_create_cypher(rtype, end_label) if fresh
+                                            else rel_upsert_cypher(rtype, end_label)), rows
 
 
 def load(store: Store, target: Neo4jTarget, *, batch_size: int = 5000,
