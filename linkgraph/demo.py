@@ -30,11 +30,35 @@ class DemoContext:
     harvests: list[HarvestResult] = field(default_factory=list)
 
 
+#: the sources the demo creates; their replay server gets a new port on every run
+DEMO_SOURCES = ("demo-oai:%", "world-%", "jalc-targets")
+
+
+def rebind_demo_sources(store: Store, server_url: str) -> int:
+    """Point the demo's own sources at this run's replay server (same path, new port), so a
+    second ``linkgraph demo`` on one database harvests incrementally instead of refusing a
+    source whose address changed. Only sources on 127.0.0.1 with the demo's names move."""
+    from urllib.parse import urlsplit
+
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(server_url))
+    names = " OR ".join("name LIKE ?" for _ in DEMO_SOURCES)
+    with store.transaction() as cur:
+        cur.execute(
+            "UPDATE sources SET base_url = ? || regexp_replace(base_url, '^http://127\.0\.0\.1:[0-9]+', '') "
+            f"WHERE ({names}) AND regexp_matches(base_url, '^http://127\.0\.0\.1:[0-9]+(/|$)')",
+            [origin, *DEMO_SOURCES],
+        )
+        row = cur.execute("SELECT count(*) FROM sources WHERE starts_with(base_url, ?)",
+                          [origin]).fetchall()
+    return int(row[0][0]) if row else 0
+
+
 def harvest_stage(ctx: DemoContext) -> str:
     """Serve the demo corpus locally and harvest every metadata format it offers."""
     corpus = Corpus.demo()
     with ReplayServer(corpus, page_size=5) as server:
         url = server.url
+        rebind_demo_sources(ctx.store, url)
         with Transport(HttpPolicy(retries=2, backoff=0.2, timeout=30)) as transport:
             for prefix in sorted(corpus.formats):
                 harvester = OAIHarvester(
@@ -69,6 +93,7 @@ def world_stage(ctx: DemoContext) -> str:
 
     world = generate(WORLD_SEED)
     with ReplayServer(apps=world_apps(world)) as server:
+        rebind_demo_sources(ctx.store, server.url)
         run = harvest_world(ctx.store, server, progress=_count_only(ctx.progress))
     works, relations = ctx.store.query("SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM relations)")[0]
     return (f"world of {len(world.works)} records ({len(world.truth)} planted defects) served as JaLC, Crossref "

@@ -122,5 +122,20 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
 
     con = duckdb.connect(str(db), read_only=True)
     formats = {f for (f,) in con.execute("SELECT DISTINCT metadata_format FROM raw_records").fetchall()}
-    con.close()
     assert {"oai_dc", "oai_datacite", "jpcoar_1.0", "jpcoar_2.0"} <= formats
+    counts = "SELECT (SELECT count(*) FROM raw_records), (SELECT count(*) FROM works), " \
+        "(SELECT count(*) FROM relations), (SELECT count(*) FROM sources)"
+    first = con.execute(counts).fetchall()
+    last = con.execute("SELECT kind, subject_key, coalesce(object_doi, object_raw) FROM findings "
+                       "WHERE run_id = (SELECT max(run_id) FROM findings)").fetchall()
+    con.close()
+
+    # again on the same database: the replay server has a new port, the demo's sources follow
+    again = runner.invoke(app, ["demo", "--db", str(db), "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert "already harvests" not in again.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(counts).fetchall() == first
+    assert sorted(con.execute("SELECT kind, subject_key, coalesce(object_doi, object_raw) FROM findings "
+                              "WHERE run_id = (SELECT max(run_id) FROM findings)").fetchall()) == sorted(last)
+    con.close()
