@@ -32,6 +32,7 @@ class DemoContext:
 
 #: the sources the demo creates; their replay server gets a new port on every run
 DEMO_SOURCES = ("demo-oai:%", "world-%", "jalc-targets")
+LOCAL_ORIGIN = r"^http://127\.0\.0\.1:[0-9]+"
 
 
 def rebind_demo_sources(store: Store, server_url: str) -> int:
@@ -44,9 +45,9 @@ def rebind_demo_sources(store: Store, server_url: str) -> int:
     names = " OR ".join("name LIKE ?" for _ in DEMO_SOURCES)
     with store.transaction() as cur:
         cur.execute(
-            "UPDATE sources SET base_url = ? || regexp_replace(base_url, '^http://127\.0\.0\.1:[0-9]+', '') "
-            f"WHERE ({names}) AND regexp_matches(base_url, '^http://127\.0\.0\.1:[0-9]+(/|$)')",
-            [origin, *DEMO_SOURCES],
+            "UPDATE sources SET base_url = ? || regexp_replace(base_url, ?, '') "
+            f"WHERE ({names}) AND regexp_matches(base_url, ?)",
+            [origin, LOCAL_ORIGIN, *DEMO_SOURCES, LOCAL_ORIGIN + "(/|$)"],
         )
         row = cur.execute("SELECT count(*) FROM sources WHERE starts_with(base_url, ?)",
                           [origin]).fetchall()

@@ -12,14 +12,14 @@ from rich.table import Table
 from linkgraph.cli.common import (
     DbOption,
     JsonOption,
-    WaitOption,
     QuietOption,
+    WaitOption,
     console,
     open_store,
     out,
     print_json,
+    resolve_db,
 )
-from linkgraph.store import default_db_path
 
 audit_app = typer.Typer(
     help="Audit cross-registry links: missing reciprocals, version links, duplicate DOIs, dangling targets.",
@@ -64,9 +64,10 @@ def audit(
     from linkgraph.outputs import guard_output
     from linkgraph.report.findings import EXPORT_FORMATS, export_findings
 
+    path = resolve_db(db, must_exist=True)
     if out_dir is not None:
-        guard_output(out_dir, db if db is not None else default_db_path(), directory=True)
-    with open_store(db, wait=wait) as store:
+        guard_output(out_dir, path, directory=True)
+    with open_store(path, wait=wait) as store:
         def step(name: str, seconds: float) -> None:
             if not quiet and not json_out:
                 console.print(f"  {name}: {seconds:.2f} s")

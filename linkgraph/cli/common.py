@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,15 +70,48 @@ WaitOption = Annotated[
 ]
 
 
+def resolve_db(db: Path | None, *, must_exist: bool = False, announce: bool = True) -> Path:
+    """The database every command uses, found the same way: ``--db``, else ``$LINKGRAPH_DB``,
+    else ``db`` in the ``[linkgraph]`` table of the config ($LINKGRAPH_CONFIG or the default
+    config file), else the default file. When it did not come from ``--db`` or the variable,
+    the command says on stderr which file it uses and why. ``must_exist``: a command that only
+    reads (or works on what was harvested) refuses a missing file instead of creating one."""
+    from linkgraph.config import default_config_path, load_config
+    from linkgraph.errors import UsageError
+
+    if db is not None:
+        path = db.expanduser()
+        how = f"${ENV_DB}" if os.environ.get(ENV_DB) and Path(os.environ[ENV_DB]) == db else "--db"
+    else:
+        cfg_path = default_config_path()
+        cfg = load_config(cfg_path) if cfg_path.is_file() else None
+        if cfg is not None and cfg.db is not None:
+            path, how = cfg.db, f"db in {cfg_path}"
+        else:
+            path, how = default_db_path(), "the default"
+        if announce:
+            console.print(f"[dim]database: {path} ({how})[/dim]")
+    if must_exist and not path.is_file():
+        where = "" if path.parent.is_dir() else f" (no directory {path.parent})"
+        raise UsageError(
+            f"no database at {path}{where} ({how}); harvest into it first (`linkgraph run`, "
+            "`linkgraph harvest ...`, or `linkgraph demo`), or name another with --db, "
+            f"${ENV_DB} or db in the config's [linkgraph] table")
+    if not path.parent.is_dir() and how != "the default":  # the default's folder is made
+        raise UsageError(f"no directory {path.parent} for the database {path} ({how})")
+    return path
+
+
 def open_store(
     db: Path | None, *, read_only: bool = False, memory_limit: str | None = None, row_group_size: int | None = None,
-    threads: int | None = None, wait: float | None = None,
+    threads: int | None = None, wait: float | None = None, must_exist: bool | None = None,
 ) -> Store:
-    """The database of a command. A writer takes the writer lock first (one writer at a time:
-    another waits ``wait`` seconds, default ``$LINKGRAPH_LOCK_WAIT`` or 0, then exits 75)."""
+    """The database of a command (see :func:`resolve_db`; readers need it to exist). A writer
+    takes the writer lock first (one writer at a time: another waits ``wait`` seconds,
+    default ``$LINKGRAPH_LOCK_WAIT`` or 0, then exits 75)."""
     from linkgraph.lock import open_locked_writer
 
-    path = db if db is not None else default_db_path()
+    path = resolve_db(db, must_exist=read_only if must_exist is None else must_exist)
     if read_only:
         return Store(path, read_only=True, memory_limit=memory_limit, threads=threads)
     return open_locked_writer(path, wait=wait, memory_limit=memory_limit, row_group_size=row_group_size,

@@ -13,8 +13,8 @@ from linkgraph.cli.common import (
     DbOption,
     JsonOption,
     MemoryOption,
-    WaitOption,
     QuietOption,
+    WaitOption,
     console,
     open_store,
     print_json,
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             ctx.obj = {"db": db}
             return
-        with open_store(db, memory_limit=memory_limit, wait=wait) as store, \
+        with open_store(db, memory_limit=memory_limit, wait=wait, must_exist=True) as store, \
                 record_progress("crosswalk", quiet=quiet or as_json) as advance:
             done = 0
 
@@ -94,9 +94,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Per format: every raw relation value seen, what it mapped to, what was lost."""
         path = db if db is not None else (ctx.obj or {}).get("db")
-        with open_store(path) as store:
-            with store.transaction() as cur:
-                rows = report_from_db(cur)
+        with open_store(path, must_exist=True) as store, store.transaction() as cur:
+            rows = report_from_db(cur)
         if as_json:
             print_json([dataclasses.asdict(r) for r in rows])
         else:

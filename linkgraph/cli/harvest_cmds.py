@@ -12,13 +12,14 @@ from linkgraph.cli.common import (
     DbOption,
     JsonOption,
     MemoryOption,
-    WaitOption,
     QuietOption,
+    WaitOption,
     console,
     open_store,
     out,
     print_json,
     record_progress,
+    resolve_db,
 )
 from linkgraph.harvest.http import DEFAULT_CONTACT, HttpPolicy, Transport
 from linkgraph.harvest.oai import OAIClient
@@ -26,7 +27,6 @@ from linkgraph.harvest.oai_harvest import HarvestResult, OAIHarvester, OAIHarves
 from linkgraph.status import job_history, source_status
 from linkgraph.store import (
     HARVEST_ROW_GROUP,
-    default_db_path,
     harvest_threads,
     open_for_reading,
 )
@@ -191,7 +191,7 @@ def status(
     """Per source: records, deletions, last run, high-water mark and problems; recent `run`s.
 
     Reads the run's published snapshot while a run writes (never blocks it)."""
-    with open_for_reading(db if db is not None else default_db_path()) as store:
+    with open_for_reading(resolve_db(db, must_exist=True)) as store:
         rows = source_status(store)
         jobs = job_history(store, 20 if history else 5)
     if history:

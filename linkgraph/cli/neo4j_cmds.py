@@ -19,9 +19,9 @@ from linkgraph.cli.common import (
     open_store,
     print_json,
     record_progress,
+    resolve_db,
 )
 from linkgraph.errors import UsageError
-from linkgraph.store import default_db_path
 
 if TYPE_CHECKING:
     from linkgraph.graph.neo4j_load import Neo4jTarget
@@ -106,7 +106,8 @@ def register(app: typer.Typer) -> None:
         from linkgraph.graph.neo4j_load import load
 
         target = neo4j_target(uri, user, database)
-        with open_store(db) as store, record_progress("neo4j load", quiet=quiet) as advance:
+        with open_store(db, must_exist=True) as store, \
+                record_progress("neo4j load", quiet=quiet) as advance:
             stats = load(store, target, batch_size=batch, progress=advance)
         if as_json:
             print_json(dataclasses.asdict(stats)
@@ -142,9 +143,9 @@ def register(app: typer.Typer) -> None:
         from linkgraph.graph.neo4j_export import export_csv
         from linkgraph.outputs import guard_output
 
-        guard_output(directory, db if db is not None else default_db_path(), directory=True)
-        # without a cap the 2M-work export peaked at 8.5 GB (bench/bench_neo4j.py)
-        with open_store(db, read_only=True, memory_limit=memory_limit) as store:
+        path = resolve_db(db, must_exist=True)
+        guard_output(directory, path, directory=True)
+        with open_store(path, read_only=True, memory_limit=memory_limit) as store:
             cur = store.cursor()  # the export's temp tables live on this connection
             try:
                 result = export_csv(cur, directory, database=database, compress=gzip)
@@ -194,7 +195,7 @@ def register(app: typer.Typer) -> None:
 
         nq.check_backend(backend)
         if backend == "duckdb":
-            with open_store(db) as store:
+            with open_store(db, must_exist=True) as store:
                 cur = store.cursor()
                 try:
                     result = nq.run_duckdb(cur, name)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, print_json
-from linkgraph.store import default_db_path, open_for_reading
+from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, print_json, resolve_db
+from linkgraph.store import open_for_reading
 
 PrefixOption = Annotated[
     str | None,
@@ -32,8 +32,9 @@ def report(
     from linkgraph.outputs import guard_output
     from linkgraph.report.html_report import write_report
 
-    guard_output(out, db if db is not None else default_db_path(), directory=False)
-    with open_for_reading(db if db is not None else default_db_path()) as store:
+    path = resolve_db(db, must_exist=True)
+    guard_output(out, path, directory=False)
+    with open_for_reading(path) as store:
         data = write_report(store, out, prefix=prefix, max_findings=max_findings)
     if json_out:
         print_json({"out": str(out), "run_id": data.card.run_id, "prev_run_id": data.card.prev_run_id,
@@ -66,12 +67,13 @@ def export(
     quiet: QuietOption = False,
 ) -> None:
     """Export findings and the linkage scorecard as CSV, JSON and Parquet."""
-    from linkgraph.report.export import FORMATS, TABLES
     from linkgraph.outputs import guard_output
+    from linkgraph.report.export import FORMATS, TABLES
     from linkgraph.report.export import export as run_export
 
-    guard_output(out_dir, db if db is not None else default_db_path(), directory=True)
-    with open_for_reading(db if db is not None else default_db_path()) as store:
+    path = resolve_db(db, must_exist=True)
+    guard_output(out_dir, path, directory=True)
+    with open_for_reading(path) as store:
         written = run_export(store, out_dir, tables=tuple(tables or TABLES), formats=tuple(formats or FORMATS),
                              excel=excel, prefix=prefix, kinds=tuple(kind or ()))
     if json_out:

@@ -19,6 +19,7 @@ from linkgraph.cli.common import (
     console,
     out,
     print_json,
+    resolve_db,
 )
 from linkgraph.config import (
     ENV_CONFIG,
@@ -206,7 +207,7 @@ def snapshot(db: DbOption = None) -> None:
     from linkgraph.jobs.snapshot import publish_snapshot
     from linkgraph.lock import RunLock
 
-    path = db or default_db_path()
+    path = resolve_db(db, must_exist=True)
     with RunLock(path):
         store = open_writer(path)
         try:
