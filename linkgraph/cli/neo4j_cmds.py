@@ -170,11 +170,22 @@ def register(app: typer.Typer) -> None:
     graph.add_typer(neo4j)
     app.add_typer(graph)
 
-    @app.command("query")
+    from linkgraph.queries import public_query_names
+
+    listing = "\n\n".join(f"* {n} ({', '.join(b)})" for n, b in public_query_names().items())
+
+    @app.command("query", epilog=(
+        f"Queries:\n\n{listing}\n\nExamples:\n\n"
+        "linkgraph query                      # list the queries\n\n"
+        "linkgraph query audit_reciprocal --limit 20\n\n"
+        "linkgraph query scorecard --json > scorecard.json\n\n"
+        "linkgraph query audit_same_content --backend neo4j"))
     def query(
         name: Annotated[
-            str, typer.Argument(help="Query name: a file queries/NAME.sql or NAME.cypher.")
-        ],
+            str | None,
+            typer.Argument(help="Query name (queries/NAME.sql or NAME.cypher); none: list them.",
+                           show_default=False),
+        ] = None,
         backend: Annotated[
             str,
             typer.Option("--backend", "-b",
@@ -189,11 +200,29 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Run a named query on DuckDB or Neo4j; the audit queries and their Cypher twins
-        give the same columns."""
+        """Run a named query on DuckDB or Neo4j (the audit queries and their Cypher twins give
+        the same rows); with no name, list the queries."""
         from linkgraph.graph import named_query as nq
+        from linkgraph.queries import INTERNAL, describe
 
         nq.check_backend(backend)
+        queries = public_query_names()
+        if name is None:
+            if as_json:
+                print_json([{"name": n, "backends": b, "description": describe(n)}
+                            for n, b in queries.items()])
+                return
+            _print_table(["query", "backends", "what it finds"],
+                         [(n, ", ".join(b), describe(n)) for n, b in queries.items()])
+            return
+        if name in INTERNAL:
+            raise UsageError(f"{name!r} is a building block of `linkgraph audit`, not a query "
+                             f"to run on its own; queries: {', '.join(queries)}")
+        if name not in queries:
+            raise UsageError(f"no query named {name!r}; queries: {', '.join(queries)} "
+                             "(`linkgraph query` lists them)")
+        if backend not in queries[name]:
+            raise UsageError(f"query {name!r} exists for {', '.join(queries[name])} only")
         if backend == "duckdb":
             with open_store(db, must_exist=True) as store:
                 cur = store.cursor()
@@ -213,8 +242,26 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json([dict(zip(result.columns, r, strict=True)) for r in rows])
             return
-        _print_table(result.columns, rows)
+        if len(result.columns) > WIDE:
+            _print_records(result.columns, rows)
+        else:
+            _print_table(result.columns, rows)
         console.print(f"{len(result.rows)} rows ({backend})")
+
+
+#: more columns than this print one record per block (``column  value`` lines), not a table
+WIDE = 8
+
+
+def _print_records(columns: list[str], rows: list[tuple[object, ...]]) -> None:
+    from linkgraph.cli.common import out
+
+    width = max(len(c) for c in columns)
+    for i, row in enumerate(rows, 1):
+        out.print(f"[bold]-- row {i}[/bold]", highlight=False)
+        for col, value in zip(columns, row, strict=True):
+            out.print(f"{col:<{width}}  {'' if value is None else value}", highlight=False,
+                      markup=False)
 
 
 def _print_table(columns: list[str], rows: list[tuple[object, ...]]) -> None:

@@ -15,14 +15,6 @@ from linkgraph.cli import build_app
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    res = runner.invoke(build_app(), ["demo", "--db", str(db), "--quiet"])
-    assert res.exit_code == 0, res.output
-    return db
-
-
 @pytest.fixture
 def configured(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """LINKGRAPH_CONFIG names a config whose [linkgraph] db is the demo database; nothing
