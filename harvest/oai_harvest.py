@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import difflib
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +26,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from linkgraph.errors import BadResumptionToken, HarvestError, LinkgraphError, ProtocolError, UsageError
+from linkgraph.errors import (
+    BadResumptionToken,
+    CannotDisseminateFormat,
+    HarvestError,
+    LinkgraphError,
+    NoSetHierarchy,
+    ProtocolError,
+    UsageError,
+)
 from linkgraph.harvest.checkpoint import Checkpoints, PageCommit, Window, window_key
 from linkgraph.harvest.http import Transport
 from linkgraph.harvest.lookahead import Lookahead
@@ -149,7 +159,50 @@ class OAIHarvester:
         self._announced: dict[str, int] = {}  # window key -> completeListSize, for progress
 
     # -- the run ----------------------------------------------------------------------
+    def _check_options(self) -> None:
+        """Typos that would otherwise harvest nothing and still move the high-water mark."""
+        if not re.match(r"^https?://[^\s/?#]+", self.base_url):
+            raise UsageError(f"not an http(s) URL: {self.base_url!r} "
+                             "(an OAI-PMH base URL, e.g. https://oai.datacite.org/oai)")
+        lo, hi = self.opts.from_, self.opts.until
+        if lo and hi:
+            try:
+                bad = parse_datestamp(lo) > parse_datestamp(hi)
+            except ValueError as exc:
+                raise UsageError(f"--from/--until: {exc}") from None
+            if bad:
+                raise UsageError(f"--from {lo} is after --until {hi}: nothing to harvest")
+
+    def _explain(self, exc: BaseException) -> BaseException:
+        """A wrong metadataPrefix: say which ones the endpoint serves."""
+        if isinstance(exc, CannotDisseminateFormat):
+            try:
+                known = [f.prefix for f in self.client.list_metadata_formats()]
+            except LinkgraphError:
+                return exc
+            return UsageError(f"{self.base_url} does not serve metadataPrefix "
+                              f"{self.opts.prefix!r}; it serves: {', '.join(known)} "
+                              "(`linkgraph oai formats URL`)")
+        return exc
+
+    def _check_set(self) -> UsageError | None:
+        """After a run that found nothing in a set: does the set exist at all?"""
+        try:
+            specs = [s.spec for s in self.client.list_sets()]
+        except NoSetHierarchy:
+            return UsageError(f"{self.base_url} has no sets; --set {self.opts.set_!r} matches "
+                              "nothing (the high-water mark was not moved)")
+        except LinkgraphError:
+            return None  # cannot tell: keep the run's answer
+        if self.opts.set_ in specs:
+            return None
+        close = difflib.get_close_matches(self.opts.set_ or "", specs, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f" ({len(specs)} sets: `linkgraph oai sets URL`)"
+        return UsageError(f"{self.base_url} has no set {self.opts.set_!r}{hint} "
+                          "(the high-water mark was not moved)")
+
     def run(self) -> HarvestResult:
+        self._check_options()
         params: dict[str, object] = {"metadataPrefix": self.opts.prefix}
         if self.opts.set_:
             params["set"] = self.opts.set_
@@ -194,6 +247,11 @@ class OAIHarvester:
         if self.writer.error is not None and not errors:
             errors.append(self.writer.error)
         c = self.cp.counters
+        errors = [self._explain(e) for e in errors]
+        if not errors and self.opts.set_ and c.records == 0 and c.deleted == 0:
+            unknown_set = self._check_set()
+            if unknown_set is not None:
+                errors.append(unknown_set)
         if errors:
             first = errors[0]
             status = "failed"

@@ -8,13 +8,29 @@ from typing import Annotated
 import typer
 
 from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, print_json, resolve_db
-from linkgraph.store import open_for_reading
+from linkgraph.store import Store, open_for_reading
 
 PrefixOption = Annotated[
     str | None,
     typer.Option("--prefix", help="Only this DOI prefix (e.g. 10.11501): its scorecard groups and the findings "
                  "whose subject or object carries it."),
 ]
+
+
+def _check_prefix(store: Store, prefix: str | None) -> None:
+    """A DOI prefix the store holds no work of is a typo, not an empty report."""
+    if prefix is None:
+        return
+    from linkgraph.errors import UsageError
+
+    held = store.query("SELECT count(*) FROM works WHERE starts_with(doi, ?)",
+                       [prefix.lower().rstrip("/") + "/"])[0][0]
+    if not held:
+        top = [p for (p,) in store.query(
+            "SELECT split_part(doi, '/', 1) AS p FROM works WHERE doi IS NOT NULL "
+            "GROUP BY p ORDER BY count(*) DESC, p LIMIT 8")]
+        raise UsageError(f"no work in the store has a DOI with prefix {prefix!r}; "
+                         f"prefixes held: {', '.join(top) or 'none'}")
 
 
 def report(
@@ -35,6 +51,7 @@ def report(
     path = resolve_db(db, must_exist=True)
     guard_output(out, path, directory=False)
     with open_for_reading(path) as store:
+        _check_prefix(store, prefix)
         data = write_report(store, out, prefix=prefix, max_findings=max_findings)
     if json_out:
         print_json({"out": str(out), "run_id": data.card.run_id, "prev_run_id": data.card.prev_run_id,
@@ -71,9 +88,13 @@ def export(
     from linkgraph.report.export import FORMATS, TABLES
     from linkgraph.report.export import export as run_export
 
+    from linkgraph.graph.audit import resolve_families
+
+    resolve_families(kind)  # an unknown kind is a usage error, as in `audit --kind`
     path = resolve_db(db, must_exist=True)
     guard_output(out_dir, path, directory=True)
     with open_for_reading(path) as store:
+        _check_prefix(store, prefix)
         written = run_export(store, out_dir, tables=tuple(tables or TABLES), formats=tuple(formats or FORMATS),
                              excel=excel, prefix=prefix, kinds=tuple(kind or ()))
     if json_out:

@@ -42,3 +42,20 @@ def test_wide_results_print_one_record_per_block(demo_db: Path) -> None:
     assert lines.count("-- row 1") == 1 and lines.count("-- row 2") == 1
     assert sum(1 for line in lines if line.split()[:1] == ["pct_links_reciprocal"]) == 2
     assert "…" not in res.stdout  # nothing squeezed into cells
+
+
+def test_report_and_export_refuse_typos(demo_db: Path, tmp_path: Path) -> None:
+    """A prefix the store does not hold, an unknown finding kind: exit 2 naming what exists
+    (they wrote an empty report and a header-only CSV with exit 0)."""
+    app = build_app()
+    res = runner.invoke(app, ["report", "--db", str(demo_db), "--prefix", "10.9999",
+                              "--out", str(tmp_path / "r.html")])
+    assert res.exit_code == 2 and "prefix '10.9999'" in res.output and "10.11501" in res.output
+    assert not (tmp_path / "r.html").exists()
+    res = runner.invoke(app, ["export", "--db", str(demo_db), "--kind", "bogus",
+                              "--out", str(tmp_path / "e")])
+    assert res.exit_code == 2 and "unknown audit kind 'bogus'" in res.output
+    assert not (tmp_path / "e").exists()
+    ok = runner.invoke(app, ["report", "--db", str(demo_db), "--prefix", "10.11501",
+                             "--out", str(tmp_path / "ok.html")])
+    assert ok.exit_code == 0, ok.output
