@@ -110,11 +110,17 @@ class AgencyCache:
                 by_prefix[key] = RaAnswer(key, str(item["RA"]), "ok")
             else:
                 detail = str(item.get("status") or "no agency named")
-                status = "invalid" if "invalid" in detail.lower() else "unknown"
+                low = detail.lower()
+                status = ("invalid" if "invalid" in low
+                          else "unverifiable" if "unverifiable" in low else "unknown")
                 by_prefix[key] = RaAnswer(key, None, status, detail)
         return [by_prefix.get(p) or RaAnswer(p, None, "unknown", "doi.org gave no answer") for p in prefixes]
 
     def _save(self, answers: Sequence[RaAnswer]) -> None:
+        # "cannot tell" is not an answer to keep: the next lookup asks again
+        answers = [a for a in answers if a.status != "unverifiable"]
+        if not answers:
+            return
         now = utcnow()
         table = arrowbuild.table(
             {
@@ -200,6 +206,7 @@ class TargetsResult:
     candidates: int = 0
     fetched: dict[str, int] = field(default_factory=dict)  # agency kind -> records stored
     unknown: int = 0
+    unverifiable: int = 0  # the lookup service could not tell (an offline replay of doi.org)
     unsupported: dict[str, int] = field(default_factory=dict)  # agency -> DOIs not fetchable
     prefixes_asked: int = 0
 
@@ -268,7 +275,9 @@ def fetch_targets(
     by_kind: dict[str, list[str]] = {}
     for doi in dois:
         ans = answers[doi_prefix(doi)]
-        if ans.agency is None:
+        if ans.agency is None and ans.status == "unverifiable":
+            result.unverifiable += 1  # nothing recorded: neither known nor unknown
+        elif ans.agency is None:
             unknown.append((doi, ans.prefix, None, "prefix-unknown"))
         elif ans.kind is None:
             unknown.append((doi, ans.prefix, ans.agency, "agency-unsupported"))

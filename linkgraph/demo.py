@@ -99,7 +99,9 @@ def world_stage(ctx: DemoContext) -> str:
     works, relations = ctx.store.query("SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM relations)")[0]
     return (f"world of {len(world.works)} records ({len(world.truth)} planted defects) served as JaLC, Crossref "
             f"and DataCite REST, oai_datacite and JPCOAR 2.0; harvested {sum(run.records.values())}, "
-            f"{run.unknown_targets} link targets unknown to every agency; the store now holds "
+            f"{run.unknown_targets} link targets unknown to every agency, "
+            f"{run.unverifiable_targets} unverifiable (offline: the replayed doi.org knows only "
+            f"the world); the store now holds "
             f"{works} works and {relations} relations")
 
 

@@ -45,7 +45,15 @@ _PLACES = ["Hokkaido", "Kyushu", "Shikoku", "Tohoku", "Kanto", "Kansai", "Chubu"
            "Sanin", "Hokuriku"]
 _METHODS = ["long-term monitoring of", "a field survey of", "modelling", "isotopic analysis of",
             "remote sensing of", "a statistical study of", "experimental evidence on"]
-_JA = ["土壌", "沿岸", "水稲", "地震", "都市", "竹", "氷河", "茶", "台風", "森林", "河川", "火山", "酵母"]
+# Japanese for each English part, so the two titles of one work say the same thing
+_TOPICS_JA = dict(zip(_TOPICS, [
+    "土壌微生物叢", "海岸侵食", "水稲収量", "地震波減衰", "都市のヒートアイランド", "竹繊維", "氷河後退",
+    "茶カテキン", "台風経路", "森林炭素", "河川土砂", "火山灰", "清酒酵母", "サンゴ白化", "積雪被覆"], strict=True))
+_PLACES_JA = dict(zip(_PLACES, ["北海道", "九州", "四国", "東北", "関東", "関西", "中部", "沖縄", "山陰",
+                                "北陸"], strict=True))
+_METHODS_JA = dict(zip(_METHODS, ["の長期モニタリング", "の野外調査", "のモデル化", "の同位体分析",
+                                  "のリモートセンシング", "の統計的研究", "に関する実験的証拠"], strict=True))
+_KINDS_JA = {"evidence": "", "results": "：結果", "a case": "：事例"}
 _JOURNALS = ["Journal of Japanese Field Science", "Japanese Journal of Environmental Studies",
              "Bulletin of the Society of Earth Observation"]
 
@@ -153,13 +161,16 @@ class _Builder:
         return [Person(f, self.rng.choice(_GIVEN), ja) for f, ja in fams]
 
     def title(self) -> tuple[str, str]:
+        """An English title and its Japanese translation (the same method, topic, place, year)."""
         while True:
-            t = f"{self.rng.choice(_METHODS).capitalize()} {self.rng.choice(_TOPICS)} in " \
-                f"{self.rng.choice(_PLACES)}: {self.rng.choice(['evidence', 'results', 'a case'])} " \
-                f"from {self.rng.randint(1990, 2023)}"
+            method, topic, place = (self.rng.choice(_METHODS), self.rng.choice(_TOPICS),
+                                    self.rng.choice(_PLACES))
+            kind, year = self.rng.choice(list(_KINDS_JA)), self.rng.randint(1990, 2023)
+            t = f"{method.capitalize()} {topic} in {place}: {kind} from {year}"
             if t not in self.titles:
                 self.titles.add(t)
-                ja = "".join(self.rng.sample(_JA, 3)) + f"に関する研究{self._n()}"
+                ja = f"{_PLACES_JA[place]}における{_TOPICS_JA[topic]}{_METHODS_JA[method]}" \
+                     f"（{year}年）{_KINDS_JA[kind]}"
                 return t, ja
 
     def when(self) -> datetime:

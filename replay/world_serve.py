@@ -22,6 +22,7 @@ from linkgraph.replay.world import (
     DATACITE,
     JALC_ARTICLES,
     REPO_SOURCE,
+    UNKNOWN_PREFIX,
     World,
     WorldWork,
 )
@@ -97,7 +98,7 @@ def world_apps(world: World, *, page_size: int = 50) -> dict[str, App]:
                                               "99999"), limits=Limits(limit=100, interval=1.0, concurrency=8)),
         "/datacite": DataCiteApp(_rest_corpus(world.by_registry("datacite"), fmt.datacite_json, _set_datacite_date,
                                               "world.data")),
-        "/doiorg": DoiOrgApp(AGENCIES),
+        "/doiorg": DoiOrgApp(AGENCIES, offline=True, absent=(UNKNOWN_PREFIX,)),
         "/figshare": OAIApp(_oai_corpus(world.by_registry("jstage-data"), "oai_datacite", fmt.oai_datacite,
                                         ("portal_999",), "figshare (J-STAGE Data, replay)"), page_size=page_size),
         "/repository": OAIApp(_oai_corpus(world.by_registry("repository"), "jpcoar_2.0", fmt.jpcoar, ("am",),
@@ -110,6 +111,7 @@ class WorldRun:
     records: dict[str, int] = field(default_factory=dict)  # source -> records harvested
     targets_fetched: dict[str, int] = field(default_factory=dict)
     unknown_targets: int = 0
+    unverifiable_targets: int = 0
     crosswalk: CrosswalkStats | None = None
     audit: AuditResult | None = None
 
@@ -145,6 +147,7 @@ def harvest_world(store: Store, server: ReplayServer, *, progress: ProgressFn | 
             targets = fetch_targets(store, candidate_target_dois(store), cache, fetcher)
         run.targets_fetched = targets.fetched
         run.unknown_targets = targets.unknown
+        run.unverifiable_targets = targets.unverifiable
         held = [r[0] for r in store.query("SELECT DISTINCT split_part(doi, '/', 1) FROM works WHERE doi IS NOT NULL")]
         cache.lookup(held)  # which agency registered each held prefix (J-STAGE Data DOIs are JaLC's)
     run.crosswalk = run_crosswalk(store)

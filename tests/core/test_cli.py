@@ -123,6 +123,11 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     formats = {f for (f,) in con.execute("SELECT DISTINCT metadata_format FROM raw_records").fetchall()}
     assert {"oai_dc", "oai_datacite", "jpcoar_1.0", "jpcoar_2.0"} <= formats
+    # offline, real DOIs the replayed doi.org cannot know are unverifiable, not unknown
+    assert "unverifiable (offline" in result.output
+    unknown = {p for (p,) in con.execute(
+        "SELECT DISTINCT split_part(object_doi, '/', 1) FROM findings WHERE kind = 'unknown_doi'").fetchall()}
+    assert unknown and unknown <= {"10.99990", "10.57400"}, unknown  # the world's planted ones
     counts = "SELECT (SELECT count(*) FROM raw_records), (SELECT count(*) FROM works), " \
         "(SELECT count(*) FROM relations), (SELECT count(*) FROM sources)"
     first = con.execute(counts).fetchall()

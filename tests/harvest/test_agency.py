@@ -56,3 +56,26 @@ def test_targets_fetches_what_no_harvest_holds(registries: Registries, tmp_path:
     assert unknown == [("10.7554/elife.99999999", "not-found"), ("10.99999/nobody", "prefix-unknown")]
     again = cli_json("harvest", "targets", *registries.endpoints(), db=db)
     assert again["candidates"] == 0  # everything is now held or known to be unknown
+
+
+def test_an_offline_replay_answer_is_unverifiable_not_unknown(tmp_path: Path) -> None:
+    """The demo's doi.org replay knows only its world: a real prefix it cannot tell about is
+    counted unverifiable, never recorded as unknown to every agency, and not cached."""
+    from linkgraph.harvest.agency import AgencyCache, AgencyEndpoints, RecordFetcher, fetch_targets
+    from linkgraph.harvest.http import HttpPolicy, Transport
+    from linkgraph.replay.rest_doiorg import DoiOrgApp
+    from linkgraph.replay.server import ReplayServer
+
+    app = DoiOrgApp({"10.11473": "JaLC"}, offline=True, absent=("10.99990",))
+    db = tmp_path / "o.duckdb"
+    with ReplayServer(apps={"/doiorg": app}) as server, Store(db) as store, \
+            Transport(HttpPolicy(retries=0)) as tr:
+        cache = AgencyCache(store, tr, base_url=server.url_for("/doiorg") + "/ra")
+        endpoints = AgencyEndpoints(jalc=server.url, crossref=server.url, datacite=server.url)
+        with RecordFetcher(HttpPolicy(retries=0), endpoints) as fetcher:
+            result = fetch_targets(store, ["10.1016/j.cell.2020.01.001", "10.99990/gone.1"],
+                                   cache, fetcher)
+        assert (result.unknown, result.unverifiable) == (1, 1)
+        assert store.query("SELECT doi, reason FROM unknown_dois") == [
+            ("10.99990/gone.1", "prefix-unknown")]
+        assert [p for (p,) in store.query("SELECT prefix FROM ra_cache")] == ["10.99990"]
