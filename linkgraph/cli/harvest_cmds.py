@@ -59,7 +59,7 @@ def identify(
     json_out: JsonOption = False,
     contact: ContactOption = DEFAULT_CONTACT,
     timeout: TimeoutOption = 60.0,
-    retries: RetriesOption = 3,
+    retries: RetriesOption = 5,
 ) -> None:
     """Show the repository's Identify answer (granularity, earliest datestamp, deletions)."""
     with _transport(contact, timeout, retries, 0) as tr:
@@ -80,7 +80,7 @@ def formats(
     json_out: JsonOption = False,
     contact: ContactOption = DEFAULT_CONTACT,
     timeout: TimeoutOption = 60.0,
-    retries: RetriesOption = 3,
+    retries: RetriesOption = 5,
 ) -> None:
     """List the metadata formats (metadataPrefix values) the endpoint serves."""
     with _transport(contact, timeout, retries, 0) as tr:
@@ -100,7 +100,7 @@ def sets(
     json_out: JsonOption = False,
     contact: ContactOption = DEFAULT_CONTACT,
     timeout: TimeoutOption = 60.0,
-    retries: RetriesOption = 3,
+    retries: RetriesOption = 5,
 ) -> None:
     """List the endpoint's sets (all pages)."""
     with _transport(contact, timeout, retries, 0) as tr:
@@ -117,14 +117,18 @@ def sets(
 @harvest_app.command("oai")
 def harvest_oai(
     url: UrlArg,
-    prefix: Annotated[str, typer.Option("--prefix", help="metadataPrefix to harvest, e.g. oai_dc, jpcoar_2.0.")],
+    prefix: Annotated[
+        str | None,
+        typer.Option("--metadata-prefix", show_default=False,
+                      help="OAI-PMH metadataPrefix to harvest, e.g. oai_dc, jpcoar_2.0 (`linkgraph oai formats URL` lists them)."),
+    ] = None,
     set_: Annotated[str | None, typer.Option("--set", help="Only this set (setSpec).")] = None,
     from_: Annotated[
         str | None,
         typer.Option("--from", help="Start date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ); default: the last run's high-water mark."),
     ] = None,
     until: Annotated[str | None, typer.Option("--until", help="End date, inclusive; default: now.")] = None,
-    windows: Annotated[int, typer.Option("--windows", min=1, max=64, help="Date windows harvested concurrently.")] = 1,
+    windows: Annotated[int, typer.Option("--windows", min=1, max=64, help="Workers harvesting at once; the range is cut into date slices (4 per worker with --window-by auto) that they take in turn.")] = 1,
     window_by: Annotated[
         str, typer.Option("--window-by", help="How to cut windows: auto (equal slices), month or day.")
     ] = "auto",
@@ -146,12 +150,18 @@ def harvest_oai(
     json_out: JsonOption = False,
     quiet: QuietOption = False,
     wait: WaitOption = None,
+    old_prefix: Annotated[str | None, typer.Option("--prefix", hidden=True)] = None,
 ) -> None:
     """Harvest ListRecords into raw_records, one committed page at a time.
 
     Exit status: 0 done; 1 failed (rerun to resume where it stopped); 2 bad usage;
     3 done, but the server delivered fewer records than it announced (see `status`).
     """
+    from linkgraph.errors import UsageError
+
+    prefix = prefix or old_prefix  # --prefix: the old spelling, kept for one more release
+    if not prefix:
+        raise UsageError("missing --metadata-prefix (e.g. oai_dc; `linkgraph oai formats URL` lists them)")
     opts = OAIHarvestOptions(prefix=prefix, set_=set_, from_=from_, until=until, windows=windows, window_by=window_by, full=full,
                               lookahead=lookahead)
     with open_store(db, memory_limit=memory_limit, row_group_size=HARVEST_ROW_GROUP,
@@ -175,7 +185,7 @@ def _report(result: HarvestResult, *, json_out: bool, quiet: bool) -> None:
     console.print(
         f"[bold]{result.source}[/]: {verb} run {result.run_id} ({result.status}): "
         f"{result.records} records ({result.deleted} deleted) in {result.pages} pages, "
-        f"{result.windows} window(s); next run starts at {result.high_water or '-'}"
+        f"{result.windows} date slice(s); next run starts at {result.high_water or '-'}"
     )
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")

@@ -174,12 +174,7 @@ def register(app: typer.Typer) -> None:
 
     listing = "\n\n".join(f"* {n} ({', '.join(b)})" for n, b in public_query_names().items())
 
-    @app.command("query", epilog=(
-        f"Queries:\n\n{listing}\n\nExamples:\n\n"
-        "linkgraph query                      # list the queries\n\n"
-        "linkgraph query audit_reciprocal --limit 20\n\n"
-        "linkgraph query scorecard --json > scorecard.json\n\n"
-        "linkgraph query audit_same_content --backend neo4j"))
+    @app.command("query", epilog=f"Queries:\n\n{listing}")
     def query(
         name: Annotated[
             str | None,

@@ -279,7 +279,7 @@ def resolve(
     db: DbOption = None,
     contact: ContactOption = DEFAULT_CONTACT,
     timeout: TimeoutOption = 60.0,
-    retries: RetriesOption = 3,
+    retries: RetriesOption = 5,
     json_out: JsonOption = False,
 ) -> None:
     """Print each DOI's registration agency (doi.org/ra, cached per prefix) and fetch its record from that agency."""

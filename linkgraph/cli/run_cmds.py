@@ -105,13 +105,13 @@ def sources_add(
     name: Annotated[str, typer.Argument(help="Source name (letters, digits, . _ : -); also its name in the database.")],
     kind: Annotated[str, typer.Option("--kind", help=f"One of: {', '.join(KINDS)}.")],
     base_url: Annotated[str | None, typer.Option("--base-url", help="Endpoint base URL (registries and J-STAGE Data have defaults).")] = None,
-    metadata_format: Annotated[str | None, typer.Option("--metadata-format", help="OAI-PMH metadataPrefix (oai, jstage-data).")] = None,
+    metadata_format: Annotated[str | None, typer.Option("--metadata-prefix", help="OAI-PMH metadataPrefix (oai, jstage-data); the config key is metadata_format.")] = None,
     set_: Annotated[str | None, typer.Option("--set", help="OAI-PMH setSpec (oai, jstage-data).")] = None,
     portal: Annotated[int | None, typer.Option("--portal", help="figshare portal number (jstage-data).")] = None,
     prefix: Annotated[str | None, typer.Option("--prefix", help="DOI prefix (crossref, datacite, jalc).")] = None,
     member: Annotated[str | None, typer.Option("--member", help="Crossref member id.")] = None,
-    client: Annotated[str | None, typer.Option("--client", help="DataCite repository (client) id.")] = None,
-    provider: Annotated[str | None, typer.Option("--provider", help="DataCite member (provider) id.")] = None,
+    client: Annotated[str | None, typer.Option("--client-id", help="DataCite repository (client) id.")] = None,
+    provider: Annotated[str | None, typer.Option("--provider-id", help="DataCite member (provider) id.")] = None,
     mailto: Annotated[str | None, typer.Option("--mailto", help="Crossref polite-pool e-mail.")] = None,
     token_env: Annotated[str | None, typer.Option("--token-env", help="Environment variable holding a Crossref Plus token (the token itself is never written).")] = None,
     contact: Annotated[str | None, typer.Option("--contact", help="Contact e-mail sent in the User-Agent.")] = None,
@@ -119,8 +119,13 @@ def sources_add(
     rate: Annotated[float | None, typer.Option("--rate", help="At most this many requests per second.")] = None,
     concurrency: Annotated[int | None, typer.Option("--concurrency", help="Requests in flight at once.")] = None,
     config: ConfigOption = None,
+    old_metadata_format: Annotated[str | None, typer.Option("--metadata-format", hidden=True)] = None,
+    old_client: Annotated[str | None, typer.Option("--client", hidden=True)] = None,
+    old_provider: Annotated[str | None, typer.Option("--provider", hidden=True)] = None,
 ) -> None:
-    """Append a [sources.NAME] table to the config (validated before it is written)."""
+    """Append a \\[sources.NAME] table to the config (validated before it is written)."""
+    metadata_format = metadata_format or old_metadata_format  # old spellings: one more release
+    client, provider = client or old_client, provider or old_provider
     values: dict[str, Any] = {
         "kind": kind, "base_url": base_url, "metadata_format": metadata_format, "set": set_, "portal": portal,
         "prefix": prefix, "member": member, "client": client, "provider": provider, "mailto": mailto,
@@ -136,7 +141,7 @@ def sources_remove(
     name: Annotated[str, typer.Argument(help="Source to remove from the config (its harvested records stay in the database).")],
     config: ConfigOption = None,
 ) -> None:
-    """Remove [sources.NAME] from the config."""
+    """Remove \\[sources.NAME] from the config."""
     path = config or default_config_path()
     cfg = remove_source(path, name)
     console.print(f"removed source {name!r} from {path} ({len(cfg.sources)} source(s) left)")
