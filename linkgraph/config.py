@@ -99,6 +99,17 @@ class ConfigError(UsageError):
         super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
 
 
+class ConfigProblems(ConfigError):
+    """Several configuration problems at once (``config check`` lists them all)."""
+
+    def __init__(self, problems: list[ConfigError]):
+        self.problems = problems
+        first = problems[0]
+        UsageError.__init__(self, f"{len(problems)} problems in {first.path}:\n"
+                            + "\n".join(f"  {p}" for p in problems))
+        self.path, self.line, self.key, self.detail = first.path, first.line, first.key, first.detail
+
+
 def parse_duration(text: str) -> timedelta:
     """``30m``, ``6h``, ``1d``, ``1w``, ``1d12h`` -> timedelta; ValueError otherwise."""
     compact = text.strip().lower()
@@ -251,27 +262,9 @@ class _Checker:
                 raise self.fail((*keys, key), f"expected {names}, got {shown}")
 
 
-def parse_config(text: str, path: Path | str = "<config>", *, env: dict[str, str] | None = None) -> Config:
-    """Validate ``text``; raises :class:`ConfigError` at the first problem."""
-    environ = os.environ if env is None else env
-    try:
-        doc = tomllib.loads(text)
-    except RecursionError:
-        raise ConfigError(path, None, None, "not valid TOML: nested too deeply") from None
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        line = int(m.group(1)) if m else None
-        raise ConfigError(path, line, None, f"not valid TOML: {exc}") from None
-    chk = _Checker(path, text)
-    for top, value in doc.items():
-        if top != "sources" and top not in _SECTIONS:
-            raise chk.fail((top,), f"unknown section (expected sources, {', '.join(_SECTIONS)})")
-        if not isinstance(value, dict):
-            raise chk.fail((top,), "expected a table")
-        if top in _SECTIONS:
-            chk.typed(value, (top,), _SECTIONS[top])
+def _settings(chk: _Checker, doc: dict[str, Any], cfg: Config, environ: Any) -> None:
+    """The [linkgraph], [retention] and [neo4j] tables into ``cfg``."""
     general = doc.get("linkgraph", {})
-    cfg = Config(path=Path(path) if path != "<config>" else None, sources={})
     cfg.db = Path(general["db"]).expanduser() if "db" in general else None
     cfg.contact = general.get("contact")
     lock_wait = _bounded(chk, general, ("linkgraph",), "lock_wait", 0.0, 7 * 86400.0, "seconds")
@@ -298,10 +291,50 @@ def parse_config(text: str, path: Path | str = "<config>", *, env: dict[str, str
     cfg.neo4j_password = password
     neo.pop("password", None)
     cfg.neo4j = neo
+
+
+def parse_config(text: str, path: Path | str = "<config>", *, env: dict[str, str] | None = None) -> Config:
+    """Validate ``text``; raises :class:`ConfigError` for a problem, :class:`ConfigProblems`
+    (one message, a line each) when there are several."""
+    environ = os.environ if env is None else env
+    try:
+        doc = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(path, None, None, "not valid TOML: nested too deeply") from None
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line = int(m.group(1)) if m else None
+        raise ConfigError(path, line, None, f"not valid TOML: {exc}") from None
+    chk = _Checker(path, text)
+    problems: list[ConfigError] = []  # every problem found, not only the first
+    for top, value in list(doc.items()):
+        try:
+            if top != "sources" and top not in _SECTIONS:
+                raise chk.fail((top,), f"unknown section (expected sources, {', '.join(_SECTIONS)})")
+            if not isinstance(value, dict):
+                raise chk.fail((top,), "expected a table")
+            if top in _SECTIONS:
+                chk.typed(value, (top,), _SECTIONS[top])
+        except ConfigError as exc:
+            problems.append(exc)
+            doc.pop(top)
+    cfg = Config(path=Path(path) if path != "<config>" else None, sources={})
+    try:
+        _settings(chk, doc, cfg, environ)
+    except ConfigError as exc:
+        problems.append(exc)
     for name, table in doc.get("sources", {}).items():
-        src = _source(chk, name, table, environ, cfg.contact)
+        try:
+            src = _source(chk, name, table, environ, cfg.contact)
+        except ConfigError as exc:
+            problems.append(exc)
+            continue
         cfg.sources[name] = src
         cfg.secrets.extend(s for s in (src.secret, src.url_secret) if s)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ConfigProblems(problems)
     # env secrets the tools read themselves are never printed either
     for var in ("NEO4J_PASSWORD", "CROSSREF_PLUS_TOKEN", "LINKGRAPH_CROSSREF_TOKEN"):
         if environ.get(var):

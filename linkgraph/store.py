@@ -27,6 +27,23 @@ from linkgraph.errors import StoreError, UsageError
 ENV_DB = "LINKGRAPH_DB"
 
 
+_FOREIGN_MAGIC = {b"SQLite format 3\x00": "an SQLite database", b"PAR1": "a Parquet file",
+                  b"PK\x03\x04": "a ZIP file", b"\x1f\x8b": "a gzip file"}
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """A --db that is some other kind of file: DuckDB would try to download an extension to
+    read it (the sqlite scanner) - refuse it by its first bytes instead."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return  # absent (created) or unreadable (DuckDB says why)
+    for magic, what in _FOREIGN_MAGIC.items():
+        if head.startswith(magic):
+            raise StoreError(f"cannot open {path}: it is {what}, not a DuckDB database")
+
+
 def default_db_path() -> Path:
     """``$LINKGRAPH_DB``, else ``$XDG_DATA_HOME/linkgraph/linkgraph.duckdb``."""
     env = os.environ.get(ENV_DB)
@@ -238,6 +255,8 @@ class Store:
 
     def _connect(self) -> None:
         read_only, in_memory, row_group_size, threads = self._options
+        if not in_memory:
+            _refuse_foreign_file(self.path)
         try:
             if row_group_size and not read_only and not in_memory:
                 self.con = duckdb.connect()

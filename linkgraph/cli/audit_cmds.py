@@ -55,6 +55,7 @@ def audit(
     ] = 2,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print each audit step's time.")] = False,
     wait: WaitOption = None,
 ) -> None:
     """Run the audits over the crosswalked works and relations; findings go to the `findings` table."""
@@ -69,7 +70,7 @@ def audit(
         guard_output(out_dir, path, directory=True)
     with open_store(path, wait=wait) as store:
         def step(name: str, seconds: float) -> None:
-            if not quiet and not json_out:
+            if verbose and not json_out:
                 console.print(f"  {name}: {seconds:.2f} s")
 
         result = run_audit(store, kind, keep_snapshots=keep_snapshots, progress=step)
@@ -86,8 +87,9 @@ def audit(
     for k, n in sorted(result.counts.items()):
         table.add_row(k, str(n))
     out.print(table)
+    fixes = ", ".join(f"{n} {fmt}" for fmt, n in sorted(result.fixes.items())) if result.fixes else "none"
     console.print(f"{result.links} DOI links snapshotted; {result.clusters} duplicate clusters; "
-                  f"fix fragments: {result.fixes or 'none'}")
+                  f"fix fragments: {fixes}")
     for fmt, path in written.items():
         console.print(f"wrote {fmt}: {path}")
 

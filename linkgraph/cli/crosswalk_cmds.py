@@ -98,8 +98,19 @@ def register(app: typer.Typer) -> None:
             rows = report_from_db(cur)
         if as_json:
             print_json([dataclasses.asdict(r) for r in rows])
-        else:
-            typer.echo(render(rows))
+            return
+        from rich.table import Table
+
+        from linkgraph.cli.common import out
+
+        table = Table("format", "raw value", "mapped to", "kind", "count", "flagged", "target lost",
+                      title="relation types: what each raw value became")
+        for r in rows:
+            table.add_row(r.source_format, r.raw_type if r.raw_type is not None else "(none)",
+                          r.relation_type, r.kind, str(r.count), str(r.with_problem),
+                          str(r.target_lost))
+        out.print(table)
+        console.print(render(rows).rsplit("\n", 1)[-1])  # the summary line
 
     app.add_typer(group)
 
@@ -117,8 +128,14 @@ def register(app: typer.Typer) -> None:
                               "crossref-json, ...); detected when omitted."),
         ] = None,
     ) -> None:
-        """Print the normalised records of FILE as JSON."""
-        print_json(convert_file(file.read_bytes(), fmt))
+        """Print the normalised records of FILE as JSON. Exit status 1 when the file held
+        records but none was readable (each carries its problems)."""
+        records = convert_file(file.read_bytes(), fmt)
+        print_json(records)
+        live = [r for r in records if not r.get("deleted")]
+        if live and not any(r.get("readable", True) for r in live):
+            console.print(f"error: no readable record in {file}; see each record's problems")
+            raise typer.Exit(1)
 
 
 def convert_file(data: bytes, fmt: str | None) -> list[dict[str, Any]]:

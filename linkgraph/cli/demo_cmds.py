@@ -55,6 +55,9 @@ def replay_server(
         serve(corpus, port=port, faults=faults, latency_ms=latency, page_size=page_size)
     except ValueError as exc:  # a bad corpus or fault spec, found before anything listens
         raise UsageError(str(exc)) from exc
+    except OSError as exc:  # the port is taken, or not ours to bind
+        raise UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}; "
+                         "choose another --port (0: any free port)") from exc
 
 
 def register(app: typer.Typer) -> None:

@@ -17,8 +17,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "demo": ("linkgraph demo", "linkgraph demo --db /tmp/try.duckdb"),
     "replay-server": ("linkgraph replay-server --port 8765",
                       "linkgraph replay-server --corpus world   # every registry at once"),
-    "convert": ("linkgraph convert record.xml", "curl -s https://api.datacite.org/dois/10.5281/zenodo.28518 "
-                "| linkgraph convert -"),
+    "convert": ("linkgraph convert record.xml",
+                "linkgraph convert ListRecords.xml --format jpcoar_2.0"),
     "resolve": ("linkgraph resolve 10.11501/3180360 https://doi.org/10.5281/zenodo.28518",),
     "query": ("linkgraph query", "linkgraph query audit_reciprocal --limit 20",
               "linkgraph query audit_same_content --backend neo4j"),

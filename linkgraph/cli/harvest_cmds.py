@@ -150,7 +150,7 @@ def harvest_oai(
     json_out: JsonOption = False,
     quiet: QuietOption = False,
     wait: WaitOption = None,
-    old_prefix: Annotated[str | None, typer.Option("--prefix", hidden=True)] = None,
+    old_prefix: Annotated[str | None, typer.Option("--prefix", hidden=True, help="Old spelling of --metadata-prefix.")] = None,
 ) -> None:
     """Harvest ListRecords into raw_records, one committed page at a time.
 

@@ -119,9 +119,9 @@ def sources_add(
     rate: Annotated[float | None, typer.Option("--rate", help="At most this many requests per second.")] = None,
     concurrency: Annotated[int | None, typer.Option("--concurrency", help="Requests in flight at once.")] = None,
     config: ConfigOption = None,
-    old_metadata_format: Annotated[str | None, typer.Option("--metadata-format", hidden=True)] = None,
-    old_client: Annotated[str | None, typer.Option("--client", hidden=True)] = None,
-    old_provider: Annotated[str | None, typer.Option("--provider", hidden=True)] = None,
+    old_metadata_format: Annotated[str | None, typer.Option("--metadata-format", hidden=True, help="Old spelling of --metadata-prefix.")] = None,
+    old_client: Annotated[str | None, typer.Option("--client", hidden=True, help="Old spelling of --client-id.")] = None,
+    old_provider: Annotated[str | None, typer.Option("--provider", hidden=True, help="Old spelling of --provider-id.")] = None,
 ) -> None:
     """Append a \\[sources.NAME] table to the config (validated before it is written)."""
     metadata_format = metadata_format or old_metadata_format  # old spellings: one more release
