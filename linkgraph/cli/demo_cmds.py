@@ -33,7 +33,7 @@ def demo(
 
 def replay_server(
     corpus: Annotated[
-        str, typer.Option("--corpus", help="demo (bundled real records) or synthetic:N[:SEED].")
+        str, typer.Option("--corpus", help="demo (bundled real records, OAI-PMH), synthetic:N[:SEED] (OAI-PMH), or world[:SEED]: the planted-truth world as JaLC, Crossref and DataCite REST, doi.org and OAI-PMH at once, with the commands that harvest it.")
     ] = "demo",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 8757,
     faults: Annotated[
@@ -47,7 +47,8 @@ def replay_server(
     latency: Annotated[float, typer.Option("--latency", min=0, help="Milliseconds to wait before each page.")] = 0.0,
     page_size: Annotated[int, typer.Option("--page-size", min=1, help="Records per page.")] = 100,
 ) -> None:
-    """Serve a corpus over OAI-PMH on 127.0.0.1 until interrupted (for demos, tests, benchmarks)."""
+    """Serve a corpus on 127.0.0.1 until interrupted (for demos, tests, benchmarks, and trying
+    each connector by hand)."""
     from linkgraph.errors import UsageError
     from linkgraph.replay import serve
 
