@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
                           r.relation_type, r.kind, str(r.count), str(r.with_problem),
                           str(r.target_lost))
         out.print(table)
-        console.print(render(rows).rsplit("\n", 1)[-1])  # the summary line
+        out.print(render(rows).rsplit("\n", 1)[-1], highlight=False)  # the summary line
 
     app.add_typer(group)
 
