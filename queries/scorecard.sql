@@ -3,8 +3,9 @@
 --
 -- Needs the audits' working tables (queries/audit_prepare.sql: audit_works, audit_inverse,
 -- audit_unknown; report/scorecard.py prepares them). Reads the two newest link snapshots kept by
--- the audits (audit_runs.links IS NOT NULL): "cur" is the latest audit run, "prev" the one
--- before it (NULL columns when there is only one). Work types, publishers and journals come from
+-- the audits (audit_runs.links IS NOT NULL): "cur" is the latest audit run, "prev" the latest
+-- one before it that ran every audit family (a partial `audit --kind ...` is never the trend
+-- baseline; NULL columns when there is none). Work types, publishers and journals come from
 -- the works held now, for both runs.
 --
 -- Definitions (all over DOI -> DOI links as stated by the subject's own record):
@@ -27,7 +28,9 @@ WITH runs AS (
 ),
 picked AS (
     SELECT (SELECT run_id FROM runs WHERE rn = 1) AS cur_run,
-           (SELECT run_id FROM runs WHERE rn = 2) AS prev_run
+           (SELECT max(r.run_id) FROM runs r JOIN audit_runs a USING (run_id)
+            WHERE r.rn > 1 AND list_has_all(a.kinds, ['reciprocal', 'versions', 'duplicates', 'targets']))
+               AS prev_run
 ),
 w AS (
     SELECT a.doi, a.prefix, a.registry, a.resource_type, a.container, wk.publisher

@@ -132,8 +132,10 @@ def _pct_cell(row: dict[str, Any], metric: str) -> str:
     arrow = ""
     if delta is not None:
         cls = "up" if delta > 0 else "down" if delta < 0 else "flat"
-        sign = "▲ +" if delta > 0 else "▼ " if delta < 0 else "= "
-        arrow = f' <span class="trend {cls}" data-trend="{delta:g}">{sign}{delta:g}</span>'
+        shown = f"▲ +{delta:g} pt" if delta > 0 else f"▼ {delta:g} pt" if delta < 0 else "→ ±0 pt"
+        what = "no change" if delta == 0 else f"{delta:+g} percentage points"
+        arrow = (f' <span class="trend {cls}" data-trend="{delta:g}" title="{what} since the previous '
+                 f'audit / 前回からの差">{shown}</span>')
     return (f'<td class="num" data-metric="{metric}" data-value="{float(value):g}">{float(value):g}% '
             f"<small>{int(row[num])}/{int(row[den])}</small>{arrow}</td>")
 
@@ -193,8 +195,11 @@ def _charts_html(data: ReportData) -> str:
             segs.append((REPLACED, total - sum(kept.values())))
         day = finished.strftime("%Y-%m-%d") if finished else "?"
         bars.append((f"#{run_id} {day}", segs))
+    colors = {f"{en} / {ja}": svg.PALETTE[i % len(svg.PALETTE)]
+              for i, (en, ja) in enumerate(KIND_LABELS.values())}  # one colour per kind, every report
+    colors[REPLACED] = "#c8c8c8"
     over_time = svg.stacked_vbars(bars, title="Findings by kind per audit run / 監査ごとの検出件数",
-                                  colors={REPLACED: "#c8c8c8"}) if bars else ""
+                                  colors=colors) if bars else ""
     return f'<div class="chart">{coverage}</div><div class="chart">{over_time}</div>'
 
 
@@ -272,6 +277,9 @@ thead th{background:#eef2fa;text-align:left} .num{text-align:right;white-space:n
 .sev-error td:first-child{border-left:4px solid #c0392b} .sev-warning td:first-child{border-left:4px solid #dc8a00}
 .sev-info td:first-child{border-left:4px solid #3366cc} .count{background:#3366cc;color:#fff;border-radius:9px;
 padding:1px 8px;font-size:12px} .chart{margin:12px 0} .title{font-size:11px;color:#333} .empty{color:#666}
+ul.kinds{margin:4px 0 0;padding-left:20px;font-size:13px;color:#333;columns:2}
+@media print{details>*{display:block!important} details::details-content{display:contents;content-visibility:visible}
+details>summary{list-style:none} .scroll{overflow:visible}}
 """
 
 
@@ -281,7 +289,10 @@ def render(data: ReportData) -> str:
     if card.prev_run_id:
         run_text += f", trend against run {card.prev_run_id} / 前回 {card.prev_run_id} との差"
     scope = f"prefix {data.prefix}" if data.prefix else "all prefixes / 全プレフィックス"
-    summary = ", ".join(f"{KIND_LABELS.get(k, (k, k))[0]} {n}" for k, n in sorted(data.counts.items()))
+    order = {k: i for i, k in enumerate(KIND_LABELS)}
+    summary = "".join(
+        f"<li>{escape(KIND_LABELS.get(k, (k, k))[0])} / {escape(KIND_LABELS.get(k, (k, k))[1])}: {n}</li>"
+        for k, n in sorted(data.counts.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
@@ -291,8 +302,8 @@ def render(data: ReportData) -> str:
 <h1>{bi("Linkage report", "リンク監査レポート")}</h1>
 <p class="meta">{escape(scope)} · {escape(run_text)} · generated {escape(data.generated_at.strftime("%Y-%m-%d %H:%M UTC"))}
 · <code>{escape(data.db)}</code></p>
-<p class="meta" id="summary" data-findings="{len(data.findings)}">{len(data.findings)} findings / 検出事項:
-{escape(summary) or "none"}</p>
+<div class="meta" id="summary" data-findings="{len(data.findings)}">{len(data.findings)} findings / 検出事項{":" if summary else ": none"}
+<ul class="kinds">{summary}</ul></div>
 <h2>{bi("Scorecard", "スコアカード")}</h2>
 <p class="meta">Percentages over DOI links stated by each group's own records, as of the latest audit; ▲▼ change in
 percentage points since the previous audit. / 最新の監査時点で各グループの記録が記述するDOIリンクに対する割合。▲▼は前回監査からの差(ポイント)。</p>

@@ -124,16 +124,18 @@ def scorecard(store: Store | duckdb.DuckDBPyConnection, *, level: str | None = N
     try:
         columns, rows = run_named(cur, "scorecard")
         _, types = run_named(cur, "scorecard_types")
-        runs = cur.execute(
-            "SELECT run_id FROM audit_runs WHERE links IS NOT NULL ORDER BY run_id DESC LIMIT 2").fetchall()
+        picked = cur.execute(
+            "SELECT max(run_id), max(run_id) FILTER (WHERE run_id < (SELECT max(run_id) FROM audit_runs "
+            "WHERE links IS NOT NULL) AND list_has_all(kinds, ['reciprocal', 'versions', 'duplicates', "
+            "'targets'])) FROM audit_runs WHERE links IS NOT NULL").fetchall()
     finally:
         cur.close()
     rows = [r for r in rows if _keep(r, level, prefix)]
     groups = {(r["level"], r["key"]) for r in rows}
     types = [t for t in types if (t["level"], t["key"]) in groups]
     return Scorecard(columns, rows, types,
-                     run_id=int(runs[0][0]) if runs else None,
-                     prev_run_id=int(runs[1][0]) if len(runs) > 1 else None)
+                     run_id=int(picked[0][0]) if picked and picked[0][0] is not None else None,
+                     prev_run_id=int(picked[0][1]) if picked and picked[0][1] is not None else None)
 
 
 def trend(row: dict[str, Any], metric: str) -> float | None:

@@ -8,8 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-PALETTE = ("#3366cc", "#dc8a00", "#2a9d5b", "#b5446e", "#7a5cc7", "#5f8fa3", "#c0503a", "#8a8f3c",
-           "#d4a017", "#4f6d7a", "#9c6644", "#6c8ead", "#a23b72", "#3b7a57")
+# 18 colours that stay apart from each other and from the grey of "replaced" segments: every
+# finding kind (there are 12) gets a colour of its own
+PALETTE = ("#3366cc", "#dc8a00", "#2a9d5b", "#c0392b", "#7a5cc7", "#17a2b8", "#8c564b", "#e377c2",
+           "#bcbd22", "#1f3d7a", "#ff9f40", "#6b8e23", "#b5446e", "#00796b", "#9e7b00", "#5d4037",
+           "#aec7e8", "#f4a6a6")
 FONT = "font-family=\"system-ui, 'Noto Sans CJK JP', 'Hiragino Sans', sans-serif\""
 
 
@@ -22,15 +25,16 @@ def _text(x: float, y: float, text: str, *, size: int = 12, anchor: str = "start
 def grouped_hbars(groups: Sequence[tuple[str, Sequence[float | None]]], series: Sequence[str], *,
                   title: str, maximum: float = 100.0, unit: str = "%", width: int = 760) -> str:
     """Horizontal bars, one group per label, one bar per series (values 0..maximum; None: n/a)."""
-    bar_h, gap, label_w, legend_h = 11, 10, 170, 22 * ((len(series) + 1) // 2) + 8
+    per_row = 2 if max((len(s) for s in series), default=0) <= 44 else 1
+    bar_h, gap, label_w, legend_h = 11, 10, 170, 22 * ((len(series) + per_row - 1) // per_row) + 8
     plot_w = width - label_w - 60
     group_h = bar_h * len(series) + gap
     height = 34 + legend_h + group_h * max(1, len(groups)) + 24
     parts = _open(width, height, title)
     for i, name in enumerate(series):
-        x, y = 8 + (i % 2) * (width // 2), 34 + (i // 2) * 22
+        x, y = 8 + (i % per_row) * (width // per_row), 34 + (i // per_row) * 22
         parts.append(f'<rect x="{x}" y="{y}" width="14" height="14" fill="{PALETTE[i % len(PALETTE)]}"/>')
-        parts.append(_text(x + 20, y + 12, name, size=12))
+        parts.append(_text(x + 20, y + 12, _clip(name, (width // per_row - 30) // 7), size=12))
     top = 34 + legend_h
     for tick in range(0, 101, 25):
         x = label_w + plot_w * tick / 100
@@ -95,7 +99,7 @@ def stacked_vbars(bars: Sequence[tuple[str, Sequence[tuple[str, int]]]], *, titl
     for i, name in enumerate(names):
         x, y = 8 + (i % 3) * (width // 3), height + (i // 3) * 20
         parts.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{colors[name]}"/>')
-        parts.append(_text(x + 18, y + 11, _clip(name, 34), size=11))
+        parts.append(_text(x + 18, y + 11, _clip(name, (width // 3 - 24) // 6), size=11))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -110,5 +114,21 @@ def _open(width: int, height: int, title: str) -> list[str]:
     ]
 
 
+def _width(ch: str) -> int:
+    """Display width in half-width units: CJK and other wide characters take two."""
+    import unicodedata
+
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
 def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+    """``text`` cut to ``n`` half-width units (a Japanese character counts two), with "…"."""
+    if sum(_width(c) for c in text) <= n:
+        return text
+    out, used = [], 0
+    for ch in text:
+        if used + _width(ch) > n - 1:
+            break
+        out.append(ch)
+        used += _width(ch)
+    return "".join(out) + "…"

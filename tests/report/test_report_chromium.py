@@ -146,3 +146,56 @@ def test_net_log_check_sees_a_request_when_a_page_makes_one(tmp_path: Path) -> N
     assert hits == ["/chart.png"]
     assert ink_and_colours(result.png)[0] < 0.03  # and the blank check does tell an (almost) empty page
     assert result.requests == [url]
+
+
+MEASURE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>%s
+<pre id="out"></pre><script>
+const out = [];
+document.querySelectorAll('svg').forEach((svg, i) => {
+  const w = svg.viewBox.baseVal.width;
+  const boxes = [...svg.querySelectorAll('text')].map(t => {
+    const b = t.getBBox(); return {text: t.textContent, x: b.x, y: b.y, w: b.width, h: b.height};
+  });
+  out.push({svg: i, width: w, boxes: boxes});
+});
+document.getElementById('out').textContent = JSON.stringify(out);
+</script></body></html>"""
+
+
+def test_chart_labels_and_legends_fit_and_do_not_overlap(rendered: tuple[Path, Rendered],
+                                                         tmp_path: Path) -> None:
+    """Each chart's text measured by Chromium itself (getBBox): every label inside its chart,
+    no two legend entries on top of each other, and one colour per finding kind."""
+    import json
+
+    page, _ = rendered
+    svgs = re.findall(r"<svg.*?</svg>", page.read_text(encoding="utf-8"), re.S)
+    assert len(svgs) == 2
+    probe = tmp_path / "measure.html"
+    probe.write_text(MEASURE % "".join(svgs), encoding="utf-8")
+    result = render(probe, tmp_path, size=(1300, 2000))
+    doc = lxml_html.fromstring(result.dom)
+    charts = json.loads(doc.xpath("//pre[@id='out']")[0].text_content())
+    for chart in charts:
+        for b in chart["boxes"]:
+            assert b["x"] >= 0 and b["x"] + b["w"] <= chart["width"] + 0.5, (chart["svg"], b)
+        texts = [b for b in chart["boxes"] if b["w"] > 0]
+        for i, a in enumerate(texts):  # text boxes on one line must not overlap
+            for c in texts[i + 1:]:
+                same_line = abs(a["y"] - c["y"]) < min(a["h"], c["h"]) * 0.5
+                if same_line:
+                    assert a["x"] + a["w"] <= c["x"] + 0.5 or c["x"] + c["w"] <= a["x"] + 0.5, (a, c)
+    legend = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="12" height="12" fill="(#[0-9a-f]{6})"/>', svgs[1])
+    assert len(legend) == len(set(legend)), "two finding kinds share a colour"
+
+
+def test_trend_cells_say_up_down_or_unchanged_in_points(rendered: tuple[Path, Rendered]) -> None:
+    _page, result = rendered
+    doc = lxml_html.fromstring(result.dom)
+    spans = doc.xpath("//span[@data-trend]")
+    assert spans
+    for s in spans:
+        delta, text = float(s.get("data-trend")), s.text_content()
+        assert text.endswith(" pt") and text[0] == ("▲" if delta > 0 else "▼" if delta < 0 else "→")
+        assert "since the previous audit" in s.get("title")
+    assert not re.search(r"\d+/\d+\s*= 0", doc.text_content())

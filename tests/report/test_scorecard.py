@@ -157,3 +157,21 @@ def test_report_command_help_and_output(demo_dbs: DemoDbs, tmp_path: Path) -> No
                               text=True, timeout=120, check=False).stdout
     for option in ("--db", "--out", "--prefix", "--max-findings", "--json"):
         assert option in helptext
+
+
+def test_a_partial_audit_is_never_the_trend_baseline(demo_dbs: DemoDbs, tmp_path: Path) -> None:
+    import shutil
+
+    from linkgraph.graph.audit import run_audit
+    from linkgraph.store import Store
+
+    db = tmp_path / "p.duckdb"
+    shutil.copy(demo_dbs.two_runs, db)
+    with Store(db) as store:
+        partial = run_audit(store, ["reciprocal"]).run_id
+        full = run_audit(store).run_id
+    with open_for_reading(db) as store:
+        card = scorecard(store, level="prefix")
+    assert (card.run_id, card.prev_run_id) == (full, 2) and partial == 3
+    row = card.row("prefix", "10.80001")
+    assert row["prev_run_id"] == 2 and trend(row, "pct_links_reciprocal") == 0
