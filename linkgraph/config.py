@@ -27,6 +27,8 @@ from linkgraph.errors import UsageError
 
 ENV_CONFIG = "LINKGRAPH_CONFIG"
 KINDS = ("oai", "crossref", "datacite", "jalc", "jstage-data")
+#: other names of a kind: `linkgraph harvest figshare` harvests what kind "jstage-data" does
+KIND_ALIASES = {"figshare": "jstage-data"}
 SECRET_KEYS = frozenset({"token", "password"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
@@ -362,6 +364,7 @@ def _source(chk: _Checker, name: str, table: Any, environ: Any, contact: str | N
     if not isinstance(table, dict):
         raise chk.fail(keys, "expected a table")
     kind = table.get("kind")
+    kind = KIND_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
     if kind is None:
         raise chk.fail(keys, f"missing key 'kind' ({' | '.join(KINDS)})")
     if kind not in KINDS:

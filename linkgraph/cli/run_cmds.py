@@ -103,7 +103,7 @@ def run(
 @sources_app.command("add")
 def sources_add(
     name: Annotated[str, typer.Argument(help="Source name (letters, digits, . _ : -); also its name in the database.")],
-    kind: Annotated[str, typer.Option("--kind", help=f"One of: {', '.join(KINDS)}.")],
+    kind: Annotated[str, typer.Option("--kind", help=f"One of: {', '.join(KINDS)} (figshare: the same as jstage-data, as `harvest figshare` names it).")],
     base_url: Annotated[str | None, typer.Option("--base-url", help="Endpoint base URL (registries and J-STAGE Data have defaults).")] = None,
     metadata_format: Annotated[str | None, typer.Option("--metadata-prefix", help="OAI-PMH metadataPrefix (oai, jstage-data); the config key is metadata_format.")] = None,
     set_: Annotated[str | None, typer.Option("--set", help="OAI-PMH setSpec (oai, jstage-data).")] = None,

@@ -64,3 +64,11 @@ def test_audit_summary_is_prose_not_a_python_dict(demo_db: Path, tmp_path: Path)
     assert " s\n" not in res.output  # step timings only with --verbose
     verbose = runner.invoke(build_app(), ["audit", "--db", str(db), "--verbose", "--kind", "targets"])
     assert verbose.exit_code == 0 and " s\n" in verbose.output
+
+
+def test_figshare_is_a_name_of_the_jstage_data_kind() -> None:
+    from linkgraph.config import parse_config
+
+    cfg = parse_config('[sources.jd]\nkind = "figshare"\nportal = 999\n')
+    assert cfg.sources["jd"].kind == "jstage-data"
+    assert cfg.sources["jd"].base_url == "https://api.figshare.com/v2/oai"
