@@ -49,6 +49,10 @@ def read(payload: bytes | str) -> list[Work]:
     root, problem = parse_xml(payload)
     if root is None:
         return [Work.unreadable(FORMAT, problem or "unreadable")]
+    if local(root.tag) == "doi_batch":  # a deposit, not a query response
+        from linkgraph.crosswalks import crossref_deposit
+
+        return crossref_deposit.read_root(root)
     records = _doi_records(root)
     if not records:
         if local(root.tag) == "crossref":
@@ -163,14 +167,14 @@ def _creators(box: Element | None) -> list[Creator]:
     return out
 
 
-_ITEM_DATES = ("publication_date", "posted_date", "approval_date", "database_date")
+_ITEM_DATES = ("publication_date", "posted_date", "approval_date", "database_date", "review_date")
 # the item's children read below, fetched in one filtered pass
 _ITEM_CHILDREN = tuple(f"{{*}}{name}" for name in ("doi_data", "titles", "contributors", "program",
                                                    *_ITEM_DATES))
 # record-wide lookups, fetched in one walk (see _index)
 _INDEXED = tuple(f"{{*}}{name}" for name in ("journal_metadata", "proceedings_metadata",
-                                             "series_metadata", "issn", "publisher_name",
-                                             "publication_date"))
+                                             "series_metadata", "book_metadata", "issn",
+                                             "publisher_name", "publication_date"))
 
 
 def _index(record: Element) -> dict[str, list[Element]]:
@@ -204,10 +208,56 @@ def _year(parts: dict[str, list[Element]], index: dict[str, list[Element]]) -> i
     return None
 
 
-def read_record(record: Element, query: Element | None) -> Work:
-    work = Work(source_format=FORMAT, registration_agency="crossref")
+def _standalone_component(record: Element) -> Element | None:
+    """The ``component`` of a standalone-component record (``sa_component/component_list``):
+    a figure, table or PDB structure registered on its own, read as a work."""
+    for sa in descendants(record, "sa_component"):
+        for comp in descendants(sa, "component"):
+            return comp
+    return None
+
+
+def component_parent(item: Element) -> str | None:
+    """The DOI a ``component`` belongs to: ``sa_component/@parent_doi``, or the DOI of the work
+    whose ``component_list`` holds it."""
+    box = item.getparent()
+    holder = box.getparent() if box is not None else None
+    if holder is None:
+        return None
+    if local(holder.tag) == "sa_component":
+        return attr(holder, "parent_doi")
+    for data in children(holder, "doi_data"):
+        return child_text(data, "doi")
+    return None
+
+
+def _own_title(item: Element, index: dict[str, list[Element]]) -> str | None:
+    """The title of a work element without ``<titles>``: a journal's ``full_title``, a
+    proceedings' ``proceedings_title``, an issue as "<journal> <volume>(<issue>)"."""
+    name = local(item.tag)
+    if name == "journal_metadata":
+        return child_text(item, "full_title")
+    if name == "proceedings_metadata":
+        return child_text(item, "proceedings_title")
+    if name == "journal_issue":
+        journal = next((child_text(j, "full_title") for j in index.get("journal_metadata", ())), None)
+        volume = next((child_text(v, "volume") for v in children(item, "journal_volume")), None)
+        issue = child_text(item, "issue")
+        label = f"{volume}({issue})" if volume and issue else volume or (f"issue {issue}" if issue else None)
+        return " ".join(p for p in (journal, label) if p) or None
+    return None
+
+
+def read_record(record: Element, query: Element | None, item: Element | None = None,
+                source_format: str = FORMAT) -> Work:
+    """One work of ``record``: ``item`` (a deposit names each), else the most specific work
+    element, else a standalone component."""
+    work = Work(source_format=source_format, registration_agency="crossref")
     problems = work.problems
-    item = _find_item(record)
+    if item is None:
+        item = _find_item(record)
+    if item is None:
+        item = _standalone_component(record)
     if item is None:
         problems.append("no Crossref work element in doi_record")
         item = record
@@ -235,7 +285,11 @@ def read_record(record: Element, query: Element | None) -> Work:
             elif name == "original_language_title":
                 work.titles.append(Title(value, attr(el, "language"), "OriginalTitle"))
     if not work.titles:
-        problems.append("no title")
+        own = _own_title(item, index)
+        if own:
+            work.titles.append(Title(own, attr(item, "language")))
+        else:
+            problems.append("no title")
     work.creators = _creators(first_in(parts, "contributors"))
     work.year = _year(parts, index)
 
@@ -257,6 +311,7 @@ def read_record(record: Element, query: Element | None) -> Work:
         ("journal_metadata", "full_title"),
         ("proceedings_metadata", "proceedings_title"),
         ("series_metadata", "title"),
+        ("book_metadata", "title"),
     ):
         el = first_in(index, meta)
         if el is None or el is item:
@@ -303,5 +358,9 @@ def read_record(record: Element, query: Element | None) -> Work:
         else:
             rel.relation_type = inv
         rels.append(rel)
+    if raw_type == "component":
+        parent = component_parent(item)
+        if parent:
+            rels.append(make_relation("crossref", "isPartOf", "doi", parent, subject_doi=work.doi))
     work.relations = dedupe_relations(rels)
     return work

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Final
 
 from linkgraph.crosswalks import (
+    crossref_deposit,
     crossref_json,
     crossref_xml,
     datacite_json,
@@ -34,6 +35,7 @@ READERS: Final[dict[str, Reader]] = {
     datacite_json.FORMAT: datacite_json.read,
     crossref_json.FORMAT: crossref_json.read,
     crossref_xml.FORMAT: crossref_xml.read,
+    crossref_deposit.FORMAT: crossref_deposit.read,
     jalc_json.FORMAT: jalc_json.read,
     jalc_xml.FORMAT: jalc_xml.read,
     jalc_lod.FORMAT: jalc_lod.read,
@@ -116,6 +118,9 @@ _NAMESPACE_HINTS: Final[tuple[tuple[bytes, str], ...]] = (
 )
 
 
+_DEPOSIT_ROOT = re.compile(rb"<(?:[\w.-]+:)?doi_batch[\s>/]")
+
+
 def detect_format(payload: bytes | str) -> str:
     """Guess the reader for a payload from its JSON keys or XML namespaces."""
     data = payload.encode("utf-8") if isinstance(payload, str) else payload
@@ -123,6 +128,8 @@ def detect_format(payload: bytes | str) -> str:
     if head in (b"{", b"["):
         return _detect_json(data)
     if head == b"<" or data.lstrip().startswith(b"\xef\xbb\xbf<"):
+        if _DEPOSIT_ROOT.search(data[:16384]):  # <doi_batch ...> (query responses carry <doi_batch_id>)
+            return crossref_deposit.FORMAT
         for needle, fmt in _NAMESPACE_HINTS:
             if needle in data:
                 return fmt
