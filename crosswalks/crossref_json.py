@@ -127,5 +127,10 @@ def read_item(item: dict[str, Any]) -> Work:
                 rels.append(rel)
     elif relation is not None:
         problems.append("'relation' is not an object; relations not read")
+    for ref in dicts(item.get("reference")):  # the reference list: the DOIs it cites
+        doi = s(ref.get("DOI"))
+        if doi:
+            rels.append(make_relation("crossref", "reference", "doi", doi, asserted_by="reference",
+                                      subject_doi=work.doi))
     work.relations = dedupe_relations(rels)
     return work

@@ -170,7 +170,7 @@ def _creators(box: Element | None) -> list[Creator]:
 _ITEM_DATES = ("publication_date", "posted_date", "approval_date", "database_date", "review_date")
 # the item's children read below, fetched in one filtered pass
 _ITEM_CHILDREN = tuple(f"{{*}}{name}" for name in ("doi_data", "titles", "contributors", "program",
-                                                   *_ITEM_DATES))
+                                                   "citation_list", *_ITEM_DATES))
 # record-wide lookups, fetched in one walk (see _index)
 _INDEXED = tuple(f"{{*}}{name}" for name in ("journal_metadata", "proceedings_metadata",
                                              "series_metadata", "book_metadata", "issn",
@@ -358,6 +358,13 @@ def read_record(record: Element, query: Element | None, item: Element | None = N
         else:
             rel.relation_type = inv
         rels.append(rel)
+    for box in parts.get("citation_list", ()):  # references that carry a DOI
+        for citation in box:
+            for doi_el in children(citation, "doi"):
+                value = text(doi_el)
+                if value:
+                    rels.append(make_relation("crossref", "citation", "doi", value,
+                                              asserted_by="reference", subject_doi=work.doi))
     if raw_type == "component":
         parent = component_parent(item)
         if parent:

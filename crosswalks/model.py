@@ -14,7 +14,9 @@ from linkgraph.crosswalks.normalize import normalize_doi, normalize_target
 CoarseType = Literal[
     "article", "dataset", "preprint", "thesis", "book", "report", "software", "other"
 ]
-AssertedBy = Literal["subject", "object", "both"]
+# "reference": a DOI in the work's reference list (cited, not a stated relation: the reciprocal
+# audit does not ask the cited work to state it back)
+AssertedBy = Literal["subject", "object", "both", "reference"]
 
 
 @dataclass(slots=True)

@@ -54,7 +54,10 @@ def test_journal_deposit_gives_every_deposited_doi() -> None:
         ("HasVersion", "hasPreprint", "arxiv", "arXiv:2501.01234"),
         ("IsDerivedFrom", "isDerivedFrom", "pmid", "31234567"),
         ("IsTranslationOf", "isTranslationOf", "doi", "10.5555/jjfs.2026.001.ja"),
+        # the reference list: a citation with a DOI is a link; one without is not
+        ("References", "citation", "doi", "10.57400/ds.soil.0"),
     }
+    assert {r.asserted_by for r in art.relations if r.raw_type == "citation"} == {"reference"}
     # components: their own titles and a coarse type, part of the article
     for doi, title in (("10.5555/jjfs.2026.001.f1", "Figure 1. Plot locations"),
                        ("10.5555/jjfs.2026.001.s1", "Table S1. Carbon stocks")):

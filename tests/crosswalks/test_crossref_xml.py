@@ -45,8 +45,8 @@ def test_unixref_root_reads_the_same_work_without_the_query_claims() -> None:
     assert (ref.doi, ref.title, ref.year, ref.container) == (sd.doi, sd.title, sd.year, sd.container)
     assert ref.doi == "10.7554/elife.01567" and ref.year == 2014 and ref.container == "eLife"
     # the crm-item claims live in the UNIXSD <query>; the record's own relations remain
-    assert {r.asserted_by for r in sd.relations} == {"subject", "object"}
-    assert {r.asserted_by for r in ref.relations} == {"subject"}
+    assert {r.asserted_by for r in sd.relations} == {"subject", "object", "reference"}
+    assert {r.asserted_by for r in ref.relations} == {"subject", "reference"}
 
 
 def test_book_chapter_is_the_work_not_the_book_or_a_component() -> None:

@@ -50,15 +50,22 @@ def _check_record(name: str, work: Work, exp: dict[str, Any]) -> list[str]:
     for scheme, value in exp.get("identifiers_include", []):
         if not any(i.scheme == scheme and i.value == value for i in work.identifiers):
             errors.append(f"{where}.identifiers: missing ({scheme}, {value}); have {work.identifiers}")
-    if "relations" in exp:
-        got = sorted((_rel_tuple(r) for r in work.relations), key=json.dumps)
+    stated = [r for r in work.relations if r.asserted_by != "reference"]
+    cited = sorted(r.target for r in work.relations if r.asserted_by == "reference")
+    if "reference_dois" in exp and len(cited) != exp["reference_dois"]:
+        errors.append(f"{where}.references: expected {exp['reference_dois']} DOIs, got {len(cited)}")
+    for doi in exp.get("references_include", []):
+        if doi not in cited:
+            errors.append(f"{where}.references: {doi} not among the cited DOIs")
+    if "relations" in exp:  # what the record states (its reference list is checked above)
+        got = sorted((_rel_tuple(r) for r in stated), key=json.dumps)
         want = sorted(exp["relations"], key=json.dumps)
         missing = [r for r in want if r not in got]
         extra = [r for r in got if r not in want]
         if missing or extra:
             errors.append(f"{where}.relations: missing {missing}, unexpected {extra}")
     if "relation_targets" in exp:
-        got = sorted([r.relation_type, r.target_scheme, r.target] for r in work.relations)
+        got = sorted([r.relation_type, r.target_scheme, r.target] for r in stated)
         want = sorted(exp["relation_targets"])
         if got != want:
             errors.append(

@@ -57,8 +57,12 @@ def test_crosswalk_incremental_tombstone_rebuild(tmp_path: Path) -> None:
         ) == [("rec:utokyo:oai:x:1", "AM", None)]
         rels = store.query(
             "SELECT relation_type, raw_type, target, asserted_by FROM relations "
-            "WHERE record_id = '10.7554/elife.01567' ORDER BY target"
+            "WHERE record_id = '10.7554/elife.01567' AND asserted_by <> 'reference' ORDER BY target"
         )
+        cited = [t for (t,) in store.query(
+            "SELECT target FROM relations WHERE record_id = '10.7554/elife.01567' "
+            "AND asserted_by = 'reference' AND relation_type = 'References'")]
+        assert len(cited) == 27 and "10.5061/dryad.b835k" in cited  # its reference list
         assert rels == [
             ("IsSupplementedBy", "is-supplemented-by", "10.5061/dryad.b835k", "subject"),
             ("IsReviewedBy", "has-review", "10.7554/elife.01567.016", "object"),
