@@ -248,7 +248,11 @@ class OAIHarvester:
             errors.append(self.writer.error)
         c = self.cp.counters
         errors = [self._explain(e) for e in errors]
-        if not errors and self.opts.set_ and c.records == 0 and c.deleted == 0:
+        if (not errors and self.opts.set_ and c.records == 0 and c.deleted == 0
+                and not self.store.query("SELECT 1 FROM raw_records WHERE source = ? LIMIT 1",
+                                         [self.name])):
+            # a set that never matched anything: is it there at all? (an incremental run of a
+            # set that did match finds nothing new often, and asks nothing more)
             unknown_set = self._check_set()
             if unknown_set is not None:
                 errors.append(unknown_set)
