@@ -148,6 +148,27 @@ def canonical_scheme(value: str | None) -> str:
     return _SCHEME_ALIASES.get(key, key)
 
 
+# CSTR (China Science and Technology Resource identifier, GB/T 32843): "CSTR:" + a 5-character
+# registration agency code + "." + a 2-digit resource type + "." + the local part, e.g.
+# CSTR:31253.11.sciencedb.01234; resolved at https://cstr.cn/<id without "CSTR:">
+_CSTR_HINT = re.compile(r"^\s*(?:cstr\s*:|(?:https?://)?(?:www\.)?cstr\.cn/|"
+                        r"(?:https?://)?identifiers\.org/cstr:)", re.IGNORECASE)
+_CSTR_BODY = re.compile(r"^\w{5}\.\d{2}\.\S+$")
+
+
+def normalize_cstr(value: str) -> tuple[str | None, list[str]]:
+    """``CSTR:<agency>.<type>.<local>`` from a CSTR in any common spelling: ``cstr:``,
+    full-width characters (ＣＳＴＲ：３１２５３．１１．…), the cstr.cn or identifiers.org
+    resolver URLs; the local part keeps its case. ``(None, [problem])`` when it is not one."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    m = _CSTR_HINT.match(text)
+    body = text[m.end():] if m else text
+    body = re.sub(r"\s+", "", body).rstrip(".,;)]")
+    if not _CSTR_BODY.match(body):
+        return None, [f"malformed CSTR: {value.strip()!r}"]
+    return f"CSTR:{body}", []
+
+
 def normalize_target(scheme: str | None, value: str) -> tuple[str, str | None, list[str]]:
     """``(scheme, normalised value, problems)`` for a related identifier.
 
@@ -159,6 +180,10 @@ def normalize_target(scheme: str | None, value: str) -> tuple[str, str | None, l
     low = raw.lower()
     if sch != "doi" and (is_doi_url(raw) or low.startswith(("info:doi/", "doi:"))):
         sch = "doi"
+    if sch == "cstr" or (sch in ("unknown", "url", "uri", "other", "local")
+                         and _CSTR_HINT.match(unicodedata.normalize("NFKC", raw))):
+        cstr, problems = normalize_cstr(raw)
+        return "cstr", cstr, problems
     if sch == "doi":
         doi, problems = normalize_doi(raw)
         return "doi", doi, problems

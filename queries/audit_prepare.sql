@@ -54,8 +54,20 @@ SELECT l.subject_doi, l.relation_type, l.target, l.stated, l.source, i.inverse,
 FROM (
     SELECT subject_doi, relation_type, target, bool_or(asserted_by IN ('subject', 'both')) AS stated,
            min(source) AS source
-    FROM relations
-    WHERE target_scheme = 'doi' AND target IS NOT NULL AND subject_doi IS NOT NULL
+    FROM (
+        SELECT subject_doi, relation_type, target, asserted_by, source FROM relations
+        WHERE target_scheme = 'doi' AND target IS NOT NULL AND subject_doi IS NOT NULL
+        UNION ALL
+        -- a link to a CSTR is a link to the DOI of the held work that carries that CSTR
+        -- (ScienceDB issues both; journals ask authors to cite data by DOI or CSTR)
+        SELECT r.subject_doi, r.relation_type, c.doi, r.asserted_by, r.source
+        FROM relations r
+        JOIN (SELECT i.value AS cstr, min(w.doi) AS doi FROM identifiers i
+              JOIN works w USING (source, record_id, work_seq)
+              WHERE i.scheme = 'cstr' AND w.doi IS NOT NULL GROUP BY i.value) c
+          ON c.cstr = r.target
+        WHERE r.target_scheme = 'cstr' AND r.subject_doi IS NOT NULL
+    )
     GROUP BY subject_doi, relation_type, target
 ) l
 LEFT JOIN audit_inverse i ON i.relation_type = l.relation_type;
