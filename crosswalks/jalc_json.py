@@ -106,5 +106,10 @@ def read_record(d: dict[str, Any]) -> Work:
         )
         for r in dicts(d.get("relation_list"))
     ]
+    for cited in dicts(d.get("citation_list")):  # the reference list: the DOIs it cites
+        doi = s(cited.get("doi"))
+        if doi:
+            rels.append(make_relation("jalc", "citation", "doi", doi, asserted_by="reference",
+                                      subject_doi=work.doi))
     work.relations = dedupe_relations(rels)
     return work
