@@ -359,12 +359,11 @@ def read_record(record: Element, query: Element | None, item: Element | None = N
             rel.relation_type = inv
         rels.append(rel)
     for box in parts.get("citation_list", ()):  # references that carry a DOI
-        for citation in box:
-            for doi_el in children(citation, "doi"):
-                value = text(doi_el)
-                if value:
-                    rels.append(make_relation("crossref", "citation", "doi", value,
-                                              asserted_by="reference", subject_doi=work.doi))
+        for doi_el in box.iterfind("{*}citation/{*}doi"):
+            value = text(doi_el)
+            if value:
+                rels.append(make_relation("crossref", "citation", "doi", value,
+                                          asserted_by="reference", subject_doi=work.doi))
     if raw_type == "component":
         parent = component_parent(item)
         if parent:
