@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                                   lib=lib)
         env = fresh.env() | {"PATH": f"{fresh.bin}{os.pathsep}{os.environ.get('PATH', '')}"}
         t0 = time.perf_counter()
-        done = subprocess.run(exported.command, shell=True, env=env, capture_output=True,
+        done = subprocess.run(exported.command, shell=True, env=env, capture_output=True, cwd=work,
                               text=True)
         seconds = time.perf_counter() - t0
         if done.returncode != 0:

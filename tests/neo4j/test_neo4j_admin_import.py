@@ -36,10 +36,11 @@ def test_printed_import_command_builds_the_same_graph(tmp_path: Path, neo4j_lib:
 
     home = harness.make_home(tmp_path / "home", lib=neo4j_lib)
     env = home.env() | {"PATH": f"{home.bin}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True,
+    done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True, cwd=tmp_path,
                           timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "IMPORT DONE" in done.stdout + done.stderr
+    assert (tmp_path / "import.report").exists()  # neo4j-admin's report: here, not in the checkout
 
     with Store(db, read_only=True) as store:
         cur = store.cursor()
