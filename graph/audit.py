@@ -191,19 +191,16 @@ def snapshot_links(cur: duckdb.DuckDBPyConnection, run_id: int) -> int:
 
 
 def prune_snapshots(cur: duckdb.DuckDBPyConnection, keep: int) -> None:
-    """Keep the newest ``keep`` (at least 2) snapshots, and the newest full run's before the
-    latest run (the scorecard's trend baseline: a partial ``audit --kind`` never is); an older
-    run's ``links`` becomes NULL.
+    """Keep the newest ``keep`` (at least 2) snapshots, and the trend baseline's
+    (``audit_trend_runs`` of ``audit_prepare.sql``: a partial ``audit --kind`` never is one);
+    an older run's ``links`` becomes NULL. Runs on the audit's prepared cursor.
 
     ``audit_runs.links IS NOT NULL`` marks the runs whose snapshot is kept (an empty link set
     is a snapshot too)."""
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE audit_kept AS SELECT run_id FROM ("
         "(SELECT run_id FROM audit_runs WHERE links IS NOT NULL ORDER BY run_id DESC LIMIT ?) "
-        "UNION (SELECT max(run_id) FROM audit_runs WHERE links IS NOT NULL "
-        f"AND list_has_all(kinds, {list(FAMILIES)!r}) "
-        "AND run_id < (SELECT max(run_id) FROM audit_runs WHERE links IS NOT NULL))"
-        ") WHERE run_id IS NOT NULL",
+        "UNION (SELECT prev_run FROM audit_trend_runs)) WHERE run_id IS NOT NULL",
         [max(2, keep)],
     )
     cur.execute("UPDATE audit_runs SET links = NULL WHERE links IS NOT NULL"

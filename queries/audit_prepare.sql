@@ -72,6 +72,17 @@ FROM (
 ) l
 LEFT JOIN audit_inverse i ON i.relation_type = l.relation_type;
 
+-- The audit runs a trend compares (the scorecard, and the snapshots pruning keeps): the latest
+-- run with a link snapshot, and the latest before it that ran every audit family - a partial
+-- `audit --kind ...` is never the baseline. A view: read when asked, so a run just recorded
+-- counts. (The families are graph/audit.py FAMILIES.)
+CREATE OR REPLACE TEMP VIEW audit_trend_runs AS
+SELECT max(run_id) AS cur_run,
+       max(run_id) FILTER (WHERE run_id < (SELECT max(run_id) FROM audit_runs WHERE links IS NOT NULL)
+                           AND list_has_all(kinds, ['reciprocal', 'versions', 'duplicates', 'targets']))
+           AS prev_run
+FROM audit_runs WHERE links IS NOT NULL;
+
 -- DOIs that no agency knows (filled by `linkgraph harvest targets`).
 CREATE OR REPLACE TEMP TABLE audit_unknown AS
 SELECT doi, reason FROM unknown_dois WHERE reason IN ('prefix-unknown', 'not-found');

@@ -22,16 +22,7 @@
 --   duplicate_dois         DOIs of the group in a duplicates finding of the latest audit
 --                          (duplicate_url, identical_pair, same_content); no previous value
 -- pct_* = 100 * numerator / denominator, rounded to 0.1; NULL when the denominator is 0.
-WITH runs AS (
-    SELECT run_id, row_number() OVER (ORDER BY run_id DESC) AS rn
-    FROM audit_runs WHERE links IS NOT NULL
-),
-picked AS (
-    SELECT (SELECT run_id FROM runs WHERE rn = 1) AS cur_run,
-           (SELECT max(r.run_id) FROM runs r JOIN audit_runs a USING (run_id)
-            WHERE r.rn > 1 AND list_has_all(a.kinds, ['reciprocal', 'versions', 'duplicates', 'targets']))
-               AS prev_run
-),
+WITH picked AS (SELECT cur_run, prev_run FROM audit_trend_runs),  -- audit_prepare.sql
 w AS (
     SELECT a.doi, a.prefix, a.registry, a.resource_type, a.container, wk.publisher
     FROM audit_works a

@@ -124,10 +124,7 @@ def scorecard(store: Store | duckdb.DuckDBPyConnection, *, level: str | None = N
     try:
         columns, rows = run_named(cur, "scorecard")
         _, types = run_named(cur, "scorecard_types")
-        picked = cur.execute(
-            "SELECT max(run_id), max(run_id) FILTER (WHERE run_id < (SELECT max(run_id) FROM audit_runs "
-            "WHERE links IS NOT NULL) AND list_has_all(kinds, ['reciprocal', 'versions', 'duplicates', "
-            "'targets'])) FROM audit_runs WHERE links IS NOT NULL").fetchall()
+        picked = cur.execute("SELECT cur_run, prev_run FROM audit_trend_runs").fetchall()
     finally:
         cur.close()
     rows = [r for r in rows if _keep(r, level, prefix)]

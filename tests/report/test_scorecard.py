@@ -175,3 +175,11 @@ def test_a_partial_audit_is_never_the_trend_baseline(demo_dbs: DemoDbs, tmp_path
     assert (card.run_id, card.prev_run_id) == (full, 2) and partial == 3
     row = card.row("prefix", "10.80001")
     assert row["prev_run_id"] == 2 and trend(row, "pct_links_reciprocal") == 0
+
+
+def test_the_trend_baseline_names_every_audit_family() -> None:
+    """audit_trend_runs (audit_prepare.sql) calls a run full when it ran these families."""
+    from linkgraph.graph.audit import FAMILIES
+    from linkgraph.queries import load_query
+
+    assert f"list_has_all(kinds, {list(FAMILIES)!r})" in load_query("audit_prepare")
