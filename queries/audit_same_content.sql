@@ -34,17 +34,22 @@ parent_of AS (
         CASE WHEN relation_type IN ('IsPartOf', 'IsVersionOf') THEN target ELSE subject_doi END AS parent
     FROM audit_links WHERE relation_type IN ('IsPartOf', 'HasPart', 'IsVersionOf', 'HasVersion')
 ),
+-- each candidate with its first side, materialised: left to the join-order optimiser, the
+-- type condition between the two sides made info x info (6668^2 rows at 60k synthetic records,
+-- out of memory at the default budget) before the few candidate pairs were met
+cand_x AS MATERIALIZED (
+    SELECT c.a, c.b, x.* EXCLUDE (doi) FROM cand c JOIN info x ON x.doi = c.a
+),
 pairs AS (
-    SELECT c.a, c.b, x.title AS title_a, y.title AS title_b, x.year AS year_a, y.year AS year_b,
+    SELECT x.a, x.b, x.title AS title_a, y.title AS title_b, x.year AS year_a, y.year AS year_b,
            x.resource_type AS rtype, list_sort(list_intersect(x.families, y.families)) AS shared,
            CASE WHEN least(len(x.families), len(y.families)) = 0 THEN 0.0
                 ELSE len(list_intersect(x.families, y.families))::DOUBLE
                      / least(len(x.families), len(y.families)) END AS creator_overlap,
            x.year = y.year AS same_year, abs(x.year - y.year) = 1 AS near_year,
            x.container = y.container AS same_container
-    FROM cand c
-    JOIN info x ON x.doi = c.a
-    JOIN info y ON y.doi = c.b
+    FROM cand_x x
+    JOIN info y ON y.doi = x.b
     WHERE x.resource_type IS NOT DISTINCT FROM y.resource_type
       AND coalesce(x.version IN ('AO', 'SMUR', 'AM'), false) = coalesce(y.version IN ('AO', 'SMUR', 'AM'), false)
 ),
