@@ -35,7 +35,7 @@ DEMO_SOURCES = ("demo-oai:%", "world-%", "jalc-targets")
 LOCAL_ORIGIN = r"^http://127\.0\.0\.1:[0-9]+"
 
 
-def rebind_demo_sources(store: Store, server_url: str) -> int:
+def rebind_demo_sources(store: Store, server_url: str) -> None:
     """Point the demo's own sources at this run's replay server (same path, new port), so a
     second ``linkgraph demo`` on one database harvests incrementally instead of refusing a
     source whose address changed. Only sources on 127.0.0.1 with the demo's names move."""
@@ -49,9 +49,6 @@ def rebind_demo_sources(store: Store, server_url: str) -> int:
             f"WHERE ({names}) AND regexp_matches(base_url, ?)",
             [origin, LOCAL_ORIGIN, *DEMO_SOURCES, LOCAL_ORIGIN + "(/|$)"],
         )
-        row = cur.execute("SELECT count(*) FROM sources WHERE starts_with(base_url, ?)",
-                          [origin]).fetchall()
-    return int(row[0][0]) if row else 0
 
 
 def harvest_stage(ctx: DemoContext) -> str:
