@@ -8,7 +8,8 @@ from typing import Any
 from linkgraph.crosswalks.jsonutil import as_list, dicts, get, parse_json, s
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
 from linkgraph.crosswalks.normalize import normalize_orcid, normalize_url
-from linkgraph.crosswalks.vocab import coarse_type, make_relation
+from linkgraph.crosswalks.textmine import add_text_links
+from linkgraph.crosswalks.vocab import coarse_type, container_relations, make_relation
 
 FORMAT = "crossref-json"
 
@@ -103,7 +104,8 @@ def read_item(item: dict[str, Any]) -> Work:
     if url:
         work.landing_url, p = normalize_url(url)
         problems.extend(p)
-    for issn in _texts(item.get("ISSN")):
+    issns = _texts(item.get("ISSN"))
+    for issn in issns:
         work.add_identifier("issn", issn)
     for isbn in _texts(item.get("ISBN")):
         work.add_identifier("isbn", isbn)
@@ -132,5 +134,7 @@ def read_item(item: dict[str, Any]) -> Work:
         if doi:
             rels.append(make_relation("crossref", "reference", "doi", doi, asserted_by="reference",
                                       subject_doi=work.doi))
+    rels.extend(container_relations(work, issns))
     work.relations = dedupe_relations(rels)
+    add_text_links(work, [s(item.get("abstract"))])
     return work

@@ -8,7 +8,8 @@ from __future__ import annotations
 from linkgraph.crosswalks import xmlutil
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
 from linkgraph.crosswalks.normalize import normalize_orcid, normalize_url, parse_year
-from linkgraph.crosswalks.vocab import coarse_type, inverse, make_relation
+from linkgraph.crosswalks.textmine import add_text_links
+from linkgraph.crosswalks.vocab import coarse_type, container_relations, inverse, make_relation
 from linkgraph.crosswalks.xmlutil import (
     Element,
     attr,
@@ -319,9 +320,9 @@ def read_record(record: Element, query: Element | None, item: Element | None = N
         work.container = next((text(t) for t in descendants(el, tag) if text(t)), None)
         if work.container:
             break
-    for issn in index.get("issn", ()):
-        if text(issn):
-            work.add_identifier("issn", text(issn))  # type: ignore[arg-type]
+    issns = [v for v in (text(el) for el in index.get("issn", ())) if v]
+    for issn in issns:
+        work.add_identifier("issn", issn)
     claims: list[Element] = []  # crm-item name="relation", read below with the relations
     if query is not None:
         for crm in children(query, "crm-item"):
@@ -368,5 +369,7 @@ def read_record(record: Element, query: Element | None, item: Element | None = N
         parent = component_parent(item)
         if parent:
             rels.append(make_relation("crossref", "isPartOf", "doi", parent, subject_doi=work.doi))
+    rels.extend(container_relations(work, issns))
     work.relations = dedupe_relations(rels)
+    add_text_links(work, (" ".join(el.itertext()) for el in item.iterfind("{*}abstract")))
     return work

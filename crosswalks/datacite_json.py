@@ -14,6 +14,7 @@ from linkgraph.crosswalks.normalize import (
     normalize_url,
     parse_year,
 )
+from linkgraph.crosswalks.textmine import add_text_links
 from linkgraph.crosswalks.vocab import coarse_type, make_relation
 
 FORMAT = "datacite-json"
@@ -120,4 +121,6 @@ def read_attributes(a: dict[str, Any], item_id: Any = None) -> Work:
             )
         )
     work.relations = dedupe_relations(rels)
+    add_text_links(work, (s(d.get("description")) for d in dicts(a.get("descriptions"))
+                          if s(d.get("descriptionType")) != "SeriesInformation"))
     return work

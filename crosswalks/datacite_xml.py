@@ -10,6 +10,7 @@ from linkgraph.crosswalks.normalize import (
     normalize_orcid,
     parse_year,
 )
+from linkgraph.crosswalks.textmine import add_text_links
 from linkgraph.crosswalks.vocab import coarse_type, make_relation
 from linkgraph.crosswalks.xmlutil import (
     Element,
@@ -151,4 +152,7 @@ def read_resource(res: Element) -> Work:
                 work.container = clean_text(text(el))
                 break
     work.relations = dedupe_relations(rels)
+    box = top.get("descriptions")
+    add_text_links(work, (text(el) for el in (children(box, "description") if box is not None else ())
+                          if attr(el, "descriptionType") != "SeriesInformation"))
     return work

@@ -15,6 +15,7 @@ from linkgraph.crosswalks.normalize import (
     normalize_url,
     parse_year,
 )
+from linkgraph.crosswalks.textmine import add_text_links
 from linkgraph.crosswalks.vocab import coarse_type, make_relation
 
 FORMAT = "jalc-json"
@@ -62,6 +63,9 @@ def _creators(items: list[dict[str, Any]]) -> list[Creator]:
                 )
             )
     return out
+
+# free-text fields that may carry a data availability statement: (list, text key)
+_TEXT_LISTS = (("description_list", "description"), ("abstract_list", "abstract"))
 
 
 def read_record(d: dict[str, Any]) -> Work:
@@ -112,4 +116,5 @@ def read_record(d: dict[str, Any]) -> Work:
             rels.append(make_relation("jalc", "citation", "doi", doi, asserted_by="reference",
                                       subject_doi=work.doi))
     work.relations = dedupe_relations(rels)
+    add_text_links(work, (s(item.get(key)) for box, key in _TEXT_LISTS for item in dicts(d.get(box))))
     return work

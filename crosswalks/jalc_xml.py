@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
 from linkgraph.crosswalks.normalize import normalize_orcid, normalize_url, parse_year
+from linkgraph.crosswalks.textmine import add_text_links
 from linkgraph.crosswalks.vocab import coarse_type, make_relation
 from linkgraph.crosswalks.xmlutil import (
     Element,
@@ -100,4 +101,5 @@ def read_content(c: Element, classification: str | None) -> Work:
                           subject_doi=work.doi)
         )
     work.relations = dedupe_relations(rels)
+    add_text_links(work, (text(el) for name in ("description", "abstract") for el in descendants(c, name)))
     return work

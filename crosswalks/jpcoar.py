@@ -15,6 +15,7 @@ from linkgraph.crosswalks.normalize import (
     normalize_url,
     parse_year,
 )
+from linkgraph.crosswalks.textmine import add_text_links
 from linkgraph.crosswalks.vocab import coar_version, coarse_type, make_relation
 from linkgraph.crosswalks.xmlutil import (
     Element,
@@ -183,6 +184,7 @@ def read_item(item: Element) -> Work:
                               subject_doi=work.doi)
             )
     work.relations = dedupe_relations(rels)
+    add_text_links(work, (text(el) for el in item.iterchildren() if local(el.tag) == "description"))
     if version not in ("1.0", "2.0", "2.1"):
         problems.append(f"unknown JPCOAR schema version {version!r}")
     return work

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from linkgraph.crosswalks.model import Creator, Title, Work, dedupe_relations
 from linkgraph.crosswalks.normalize import normalize_doi, normalize_url, parse_year
+from linkgraph.crosswalks.textmine import add_text_links
 from linkgraph.crosswalks.vocab import coar_version, coarse_type, make_relation
 from linkgraph.crosswalks.xmlutil import Element, attr, lang, local, parse_xml, text
 
@@ -36,6 +37,7 @@ def read_item(item: Element) -> Work:
     work = Work(source_format=FORMAT)
     problems = work.problems
     rels = []
+    descriptions: list[str] = []
     doi_el = self_doi = None
     textversion = None
     niitype = None
@@ -68,6 +70,8 @@ def read_item(item: Element) -> Work:
             self_doi = value
             ra = (attr(el, "ra") or "").lower()
             work.registration_agency = _RA.get(ra)
+        elif name == "description":
+            descriptions.append(value)
         elif name == "textversion":
             textversion = value
         elif name in ("dateofissued", "date") and work.year is None:
@@ -97,4 +101,5 @@ def read_item(item: Element) -> Work:
         if rel.target is not None and rel.target == work.doi:
             rel.problems.append("self-link: target is the work itself")
     work.relations = dedupe_relations(rels)
+    add_text_links(work, descriptions)
     return work

@@ -15,8 +15,9 @@ CoarseType = Literal[
     "article", "dataset", "preprint", "thesis", "book", "report", "software", "other"
 ]
 # "reference": a DOI in the work's reference list (cited, not a stated relation: the reciprocal
-# audit does not ask the cited work to state it back)
-AssertedBy = Literal["subject", "object", "both", "reference"]
+# audit does not ask the cited work to state it back); "text": an identifier found in a
+# description, abstract or data availability statement (crosswalks/textmine.py)
+AssertedBy = Literal["subject", "object", "both", "reference", "text"]
 
 
 @dataclass(slots=True)
@@ -54,6 +55,7 @@ class Relation:
     target_raw: str  # verbatim
     asserted_by: AssertedBy = "subject"
     problems: list[str] = field(default_factory=list)
+    evidence: str | None = None  # text links: the sentence the identifier stood in
 
 
 @dataclass(slots=True)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lxml import etree
-
 from linkgraph.crosswalks.xmlutil import OAI, child, child_text, local, parse_xml
+from lxml import etree
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from linkgraph.crosswalks.normalize import (
     normalize_url,
     parse_year,
 )
+from linkgraph.crosswalks.textmine import add_text_links
 from linkgraph.crosswalks.vocab import coarse_type, make_relation
 from linkgraph.crosswalks.xmlutil import Element, lang, local, ns, parse_xml, text
 
@@ -41,6 +42,7 @@ def read_item(item: Element) -> Work:
     wrong_ns = False
     types: list[str] = []
     relations: list[str] = []
+    descriptions: list[str] = []
     for el in item:
         namespace = ns(el)
         if namespace == DCTERMS:
@@ -78,6 +80,8 @@ def read_item(item: Element) -> Work:
                 work.add_identifier("unknown", value)
         elif name == "relation":
             relations.append(value)
+        elif name == "description":
+            descriptions.append(value)
         elif name == "source" and work.container is None:
             work.container = value
     if wrong_ns:
@@ -96,4 +100,5 @@ def read_item(item: Element) -> Work:
     work.relations = dedupe_relations(
         [make_relation("dc", None, None, v, subject_doi=work.doi) for v in relations]
     )
+    add_text_links(work, descriptions)
     return work

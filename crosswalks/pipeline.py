@@ -21,10 +21,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-
-from linkgraph import arrowbuild
 from linkgraph.crosswalks.model import Work
 from linkgraph.crosswalks.registry import UnknownFormatError, read, resolve
+
+from linkgraph import arrowbuild
 from linkgraph.errors import CrosswalkError
 from linkgraph.store import Store, usable_cores, utcnow
 
@@ -66,6 +66,7 @@ RELATIONS_SCHEMA = pa.schema(
         ("relation_type", pa.string()), ("raw_type", pa.string()),
         ("target_scheme", pa.string()), ("target", pa.string()), ("target_raw", pa.string()),
         ("asserted_by", pa.string()), ("problems", pa.list_(pa.string())),
+        ("evidence", pa.string()),
     ]
 )
 PROBLEMS_SCHEMA = pa.schema(
@@ -165,7 +166,7 @@ class Batch:
                 (
                     source, record_id, seq, key, work.doi, work.source_format, rel.relation_type,
                     rel.raw_type, rel.target_scheme, rel.target, rel.target_raw, rel.asserted_by,
-                    rel.problems,
+                    rel.problems, rel.evidence,
                 ),
             ):
                 rels[name].append(value)

@@ -26,6 +26,7 @@ from linkgraph.crosswalks import (
     oai_dc,
 )
 from linkgraph.crosswalks.model import Work
+
 from linkgraph.errors import UsageError
 
 Reader = Callable[[bytes | str], list[Work]]

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
-
 from linkgraph.crosswalks.model import Work
+from linkgraph.crosswalks.textmine import TEXT_RELATION
 from linkgraph.crosswalks.vocab import map_relation
 
 # reader -> relation vocabulary of relation_map.tsv
@@ -48,6 +48,8 @@ class ReportRow:
 
 
 def _kind(source_format: str, raw_type: str | None, relation_type: str) -> str:
+    if raw_type == "text" and relation_type == TEXT_RELATION:
+        return "text"  # found in a description or abstract (textmine): typed by no vocabulary
     mapping = map_relation(FORMAT_VOCAB.get(source_format, "datacite"), raw_type)
     if mapping.relation_type != relation_type and mapping.kind not in ("unknown", "untyped"):
         return "inverse"  # Crossref UNIXSD claims by the other work, stored as the inverse

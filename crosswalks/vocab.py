@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-from linkgraph.crosswalks.model import CoarseType, Relation
+from linkgraph.crosswalks.model import CoarseType, Relation, Work
 from linkgraph.crosswalks.normalize import canonical_scheme, normalize_target
 
 COARSE_TYPES: frozenset[str] = frozenset(
@@ -111,6 +111,15 @@ def make_relation(
         asserted_by=asserted_by,  # type: ignore[arg-type]
         problems=problems,
     )
+
+
+def container_relations(work: Work, issns: list[str]) -> list[Relation]:
+    """The journal as the container relation: ``IsPublishedIn`` each ISSN the record gives
+    (raw type ``issn``: the record names the ISSN, not a relation). Not for the journal's
+    own record, whose ISSN is its identifier."""
+    if work.resource_type_raw in ("journal", "journal_issue", "journal_volume") or not issns:
+        return []
+    return [make_relation("crossref", "issn", "issn", issn, subject_doi=work.doi) for issn in issns]
 
 
 @cache

@@ -26,14 +26,14 @@ from linkgraph.store import Store, utcnow
 
 #: family -> the audits it runs, in order (query name, or a networkx step).
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "reciprocal": ("audit_reciprocal",),
+    "reciprocal": ("audit_reciprocal", "audit_text_links"),
     "versions": ("audit_version_missing", "version_cycles"),
     "duplicates": ("audit_duplicate_url", "audit_identical", "audit_same_content"),
     "targets": ("audit_targets",),
 }
 #: every finding kind, by family (what ``--kind`` also accepts).
 KINDS: dict[str, tuple[str, ...]] = {
-    "reciprocal": ("missing_reciprocal", "version_one_way", "unverifiable_reciprocal"),
+    "reciprocal": ("missing_reciprocal", "version_one_way", "unverifiable_reciprocal", "text_only_link"),
     "versions": ("version_missing", "version_cycle"),
     "duplicates": ("duplicate_url", "identical_pair", "same_content"),
     "targets": ("malformed_target", "unknown_doi", "self_link", "supplement_not_publication"),

@@ -124,6 +124,7 @@ REL_PROPS: tuple[Prop, ...] = (
     Prop("target_raw", "string"),
     Prop("problems", "string[]"),
     Prop("findings", "string[]"),
+    Prop("evidence", "string"),  # asserted_by 'text': the sentence that names the target
 )
 
 # Neo4j cannot store an empty list through neo4j-admin (documented: "CSV-based import does not
@@ -229,12 +230,15 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         CREATE TEMP TABLE {RELS_TABLE} AS
         WITH base AS (
             SELECT md5(concat_ws('|', r.source, r.record_id, r.work_seq::VARCHAR,
-                                 r.relation_type, {_target_key_sql()})) AS key,
+                                 r.relation_type, {_target_key_sql()},
+                                 -- a text link beside a stated one of the same type stays apart
+                                 -- (NULL otherwise: concat_ws skips it, older keys unchanged)
+                                 CASE WHEN r.asserted_by = 'text' THEN 'text' END)) AS key,
                    r.work_key AS start_key, {_target_key_sql()} AS end_key,
                    {_rel_type_sql('r.relation_type')} AS type,
                    r.relation_type, r.source, r.record_id, w.registration_agency AS registry,
                    r.asserted_by, r.raw_type, r.target_scheme, r.target_raw,
-                   {clean_list('r.problems')} AS problems,
+                   {clean_list('r.problems')} AS problems, r.evidence,
                    coalesce(r.target, r.target_raw) AS object
             FROM relations r
             LEFT JOIN works w USING (source, record_id, work_seq)

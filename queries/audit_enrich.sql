@@ -4,7 +4,8 @@
 --   missing_reciprocal, version_one_way: the object's owner states inverse(type) -> subject;
 --   version_missing: the author version's owner states IsVersionOf -> the version of record;
 --   same_content: the subject's owner states IsIdenticalTo -> the other DOI (or asks its
---   agency to retire one of them).
+--   agency to retire one of them);
+--   text_only_link: the subject's owner states, as metadata, the link its text names.
 -- audit_fix_vocab: DataCite type -> Crossref relationship-type + element and JPCOAR 2.0
 -- relationType, read from the bundled XSDs (NULL: that vocabulary has no such type).
 INSERT INTO findings BY NAME
@@ -13,10 +14,11 @@ WITH f0 AS (
            o.registry AS o_registry, o.source AS o_source, o.record_date AS o_date,
            lower(ra.agency) AS o_agency, u.doi AS o_unknown,
            CASE WHEN f.kind IN ('missing_reciprocal', 'version_one_way') THEN 'object'
-                WHEN f.kind IN ('version_missing', 'same_content') THEN 'subject' END AS owner,
+                WHEN f.kind IN ('version_missing', 'same_content', 'text_only_link') THEN 'subject' END AS owner,
            CASE WHEN f.kind IN ('missing_reciprocal', 'version_one_way') THEN i.inverse
                 WHEN f.kind = 'version_missing' THEN 'IsVersionOf'
-                WHEN f.kind = 'same_content' THEN 'IsIdenticalTo' END AS rel,
+                WHEN f.kind = 'same_content' THEN 'IsIdenticalTo'
+                WHEN f.kind = 'text_only_link' THEN f.relation_type END AS rel,
            CASE WHEN f.kind IN ('missing_reciprocal', 'version_one_way') THEN f.subject_doi
                 ELSE f.object_doi END AS fix_target,
            CASE WHEN f.kind IN ('missing_reciprocal', 'version_one_way') THEN o.deposit_format

@@ -57,6 +57,7 @@ FROM (
     FROM (
         SELECT subject_doi, relation_type, target, asserted_by, source FROM relations
         WHERE target_scheme = 'doi' AND target IS NOT NULL AND subject_doi IS NOT NULL
+          AND asserted_by <> 'text'  -- found in a description: never a stated link (audit_text_links)
         UNION ALL
         -- a link to a CSTR is a link to the DOI of the held work that carries that CSTR
         -- (ScienceDB issues both; journals ask authors to cite data by DOI or CSTR)
@@ -66,7 +67,7 @@ FROM (
               JOIN works w USING (source, record_id, work_seq)
               WHERE i.scheme = 'cstr' AND w.doi IS NOT NULL GROUP BY i.value) c
           ON c.cstr = r.target
-        WHERE r.target_scheme = 'cstr' AND r.subject_doi IS NOT NULL
+        WHERE r.target_scheme = 'cstr' AND r.subject_doi IS NOT NULL AND r.asserted_by <> 'text'
     )
     GROUP BY subject_doi, relation_type, target
 ) l

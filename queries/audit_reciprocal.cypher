@@ -10,6 +10,7 @@ WHERE r.target_scheme = 'doi' AND a.doi IS NOT NULL
 WITH DISTINCT a, b, r.relation_type AS rel, $inverse[r.relation_type] AS inv
 WHERE NOT EXISTS {
     MATCH (b)-[back]->(a) WHERE back.relation_type = inv AND back.target_scheme = 'doi'
+      AND back.asserted_by <> 'text'
 }
 RETURN
     CASE WHEN b:External THEN 'unverifiable_reciprocal'

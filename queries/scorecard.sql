@@ -21,6 +21,10 @@
 --                          agency knows (unknown_dois: prefix-unknown / not-found)
 --   duplicate_dois         DOIs of the group in a duplicates finding of the latest audit
 --                          (duplicate_url, identical_pair, same_content); no previous value
+--   datasets_cited         datasets a held article or preprint cites: in its reference list or
+--                          by a References / Cites relation, by DOI or CSTR (the relations held
+--                          now: reference lists are not in the link snapshots; no previous value)
+--   works_with_cstr        DOIs of the group whose record also gives a CSTR
 -- pct_* = 100 * numerator / denominator, rounded to 0.1; NULL when the denominator is 0.
 WITH picked AS (SELECT cur_run, prev_run FROM audit_trend_runs),  -- audit_prepare.sql
 w AS (
@@ -85,6 +89,16 @@ article_links AS (  -- datasets linked with an article, by either side
     JOIN w a ON a.doi = e.other AND a.resource_type = 'article'
     WHERE e.doi <> e.other
 ),
+cited AS (
+    SELECT DISTINCT l.target AS doi FROM audit_links l
+    JOIN w a ON a.doi = l.subject_doi AND a.resource_type IN ('article', 'preprint')
+    JOIN w d ON d.doi = l.target AND d.resource_type = 'dataset'
+    WHERE l.relation_type IN ('References', 'Cites')
+),
+cstr AS (
+    SELECT DISTINCT wk.doi FROM identifiers i JOIN works wk USING (source, record_id, work_seq)
+    WHERE i.scheme = 'cstr' AND wk.doi IS NOT NULL
+),
 dup AS (
     SELECT DISTINCT doi FROM (
         SELECT subject_doi AS doi FROM findings WHERE family = 'duplicates'
@@ -115,7 +129,10 @@ base AS (
            count(DISTINCT m.doi) AS works,
            count(DISTINCT m.doi) FILTER (WHERE w.resource_type = 'article') AS articles,
            count(DISTINCT m.doi) FILTER (WHERE w.resource_type = 'dataset') AS datasets,
-           count(DISTINCT m.doi) FILTER (WHERE m.doi IN (SELECT doi FROM dup)) AS duplicate_dois
+           count(DISTINCT m.doi) FILTER (WHERE m.doi IN (SELECT doi FROM dup)) AS duplicate_dois,
+           count(DISTINCT m.doi) FILTER (WHERE w.resource_type = 'dataset' AND m.doi IN (SELECT doi FROM cited))
+               AS datasets_cited,
+           count(DISTINCT m.doi) FILTER (WHERE m.doi IN (SELECT doi FROM cstr)) AS works_with_cstr
     FROM members m JOIN (SELECT DISTINCT doi, prefix, registry, resource_type FROM w) w ON w.doi = m.doi
     GROUP BY ALL
 )
@@ -124,16 +141,19 @@ SELECT
     b.works, b.articles, b.datasets,
     c.datasets_linked,
     round(100.0 * c.datasets_linked / nullif(b.datasets, 0), 1) AS pct_datasets_linked,
+    b.datasets_cited,
+    round(100.0 * b.datasets_cited / nullif(b.datasets, 0), 1) AS pct_datasets_cited,
     c.links, c.links_typed,
     round(100.0 * c.links_typed / nullif(c.links, 0), 1) AS pct_links_typed,
     c.links_checkable, c.links_reciprocal, c.links_unverifiable,
     round(100.0 * c.links_reciprocal / nullif(c.links_checkable, 0), 1) AS pct_links_reciprocal,
     c.targets, c.targets_resolving,
     round(100.0 * c.targets_resolving / nullif(c.targets, 0), 1) AS pct_targets_resolving,
-    b.duplicate_dois,
+    b.duplicate_dois, b.works_with_cstr,
     (SELECT cur_run FROM picked) AS run_id,
     (SELECT prev_run FROM picked) AS prev_run_id,
     round(100.0 * p.datasets_linked / nullif(b.datasets, 0), 1) AS prev_pct_datasets_linked,
+    CAST(NULL AS DOUBLE) AS prev_pct_datasets_cited,
     round(100.0 * p.links_typed / nullif(p.links, 0), 1) AS prev_pct_links_typed,
     round(100.0 * p.links_reciprocal / nullif(p.links_checkable, 0), 1) AS prev_pct_links_reciprocal,
     round(100.0 * p.targets_resolving / nullif(p.targets, 0), 1) AS prev_pct_targets_resolving

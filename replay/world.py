@@ -82,6 +82,7 @@ class WorldWork:
     updated: datetime
     version: str | None = None  # COAR label for repository items
     relations: list[tuple[str, str]] = field(default_factory=list)  # (DataCite type, target as written)
+    texts: list[str] = field(default_factory=list)  # descriptions / abstracts / data statements
 
     @property
     def key(self) -> str:
@@ -108,7 +109,7 @@ PLANTED: dict[str, int] = {
     "missing_reciprocal": 6, "version_one_way": 3, "unverifiable_reciprocal": 3,
     "version_missing": 4, "version_cycle": 1, "duplicate_url": 4, "identical_pair": 2,
     "same_content": 9, "unknown_doi": 3, "malformed_target": 2, "self_link": 2,
-    "supplement_not_publication": 2,
+    "supplement_not_publication": 2, "text_only_link": 4,
 }
 #: legitimate look-alike pairs per unit of scale (must NOT be flagged as same content).
 LOOKALIKES: dict[str, int] = {"version": 4, "part": 3, "translation": 3, "dataset_version": 3,
@@ -228,10 +229,13 @@ class _Builder:
 def _background(b: _Builder, n_articles: int) -> tuple[list[WorldWork], list[WorldWork]]:
     jalc = [b.add("jalc") for _ in range(n_articles)]
     cr = [b.add("crossref") for _ in range(n_articles)]
-    for art in jalc[: n_articles // 2]:  # J-STAGE Data supplements of JaLC articles
+    for k, art in enumerate(jalc[: n_articles // 2]):  # J-STAGE Data supplements of JaLC articles
         ds = b.add("jstage-data", title=f"Supplementary data for: {art.title}", creators=art.creators[:2],
                    year=art.year)
         b.pair(ds, "IsSupplementTo", art, "IsSupplementedBy")
+        if k % 3 == 0:  # the text says it too: linked both ways, so not "stated only in text"
+            ds.texts.append(f"Supplementary data for the article https://doi.org/{art.doi}.")
+            art.texts.append(f"本論文のデータは https://doi.org/{ds.doi} で公開している。")
     for art in cr[: n_articles // 2]:  # DataCite datasets of Crossref articles
         ds = b.add("datacite", title=f"Dataset: {art.title}", creators=art.creators, year=art.year)
         b.pair(ds, "IsSupplementTo", art, "IsSupplementedBy")
@@ -359,6 +363,34 @@ def _defects(b: _Builder) -> None:
         b.plant("supplement_not_publication", a, c.doi)
 
 
+def _text_only(b: _Builder) -> None:
+    """Links that only a description or data availability statement carries, in each form the
+    text miner reads (English and Japanese, full-width, doi:, a landing page URL)."""
+    for i in b.times("text_only_link"):
+        which = i % 4
+        if which == 0:  # a J-STAGE Data dataset's description names its JaLC article
+            art, ds = b.add("jalc"), b.add("jstage-data")
+            ds.texts.append(f"This dataset supports the article published at https://doi.org/{art.doi}. "
+                            "Files are CSV.")
+            b.plant("text_only_link", ds, art.doi, "IsSupplementTo")
+        elif which == 1:  # a JaLC article's Japanese data statement, full-width
+            art, ds = b.add("jalc"), b.add("datacite")
+            wide = f"https://doi.org/{ds.doi}".translate(_FULL_WIDTH)
+            art.texts.append(f"本研究で用いたデータは{wide}で公開している。")
+            b.plant("text_only_link", art, ds.doi, "IsSupplementedBy")
+        elif which == 2:  # a Crossref abstract: "doi:" and a closing bracket
+            art, ds = b.add("crossref"), b.add("datacite")
+            art.texts.append(f"<jats:p>We mapped soils at 40 sites (data: doi:{(ds.doi or '').upper()}).</jats:p>")
+            b.plant("text_only_link", art, ds.doi, "IsSupplementedBy")
+        else:  # a Crossref abstract names the J-STAGE Data landing page, not the DOI
+            art, ds = b.add("crossref"), b.add("jstage-data")
+            art.texts.append(f"<jats:p>Data availability: the data are in J-STAGE Data, {ds.url}.</jats:p>")
+            b.plant("text_only_link", art, ds.doi, "IsSupplementedBy")
+
+
+_FULL_WIDTH = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # ASCII -> full-width forms
+
+
 def _same_content(b: _Builder) -> None:
     n = b.times("same_content")
     for i in n:
@@ -384,4 +416,5 @@ def generate(seed: int = 0, scale: int = 1, background: int = 24) -> World:
     jalc, cr = _background(b, background * scale)
     _lookalikes(b, jalc, cr)
     _defects(b)
+    _text_only(b)
     return World(seed, scale, b.works, b.truth, b.lookalikes)

@@ -49,7 +49,8 @@ def jalc_json(w: WorldWork) -> dict[str, Any]:
         "journal_title_name_list": [{"journal_title_name": w.container, "type": "full", "lang": "en"}],
         "relation_list": [{"content": t, "type": "DOI", "relation": r} for r, t in w.relations],
         "updated_date": w.updated.strftime("%Y-%m-%d"),
-    }
+    } | ({"description_list": [{"description": t, "type": "abstract", "lang": "ja"} for t in w.texts]}
+         if w.texts else {})
 
 
 def crossref_json(w: WorldWork) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def crossref_json(w: WorldWork) -> dict[str, Any]:
         "container-title": [w.container] if w.container else [],
         "issued": {"date-parts": [[w.year]]}, "deposited": stamp, "indexed": dict(stamp),
         "resource": {"primary": {"URL": w.url}}, "URL": f"https://doi.org/{w.doi}", "relation": relation,
-    }
+    } | ({"abstract": " ".join(w.texts)} if w.texts else {})
 
 
 def datacite_json(w: WorldWork) -> dict[str, Any]:
@@ -82,6 +83,7 @@ def datacite_json(w: WorldWork) -> dict[str, Any]:
             "url": w.url, "state": "findable", "updated": w.updated.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             "relatedIdentifiers": [{"relatedIdentifier": t, "relatedIdentifierType": "DOI", "relationType": r}
                                    for r, t in w.relations],
+            "descriptions": [{"description": t, "descriptionType": "Abstract"} for t in w.texts],
         },
         "relationships": {"client": {"data": {"id": "world.data", "type": "clients"}}},
     }
@@ -108,6 +110,8 @@ def oai_datacite(w: WorldWork) -> bytes:
         f'<alternateIdentifiers><alternateIdentifier alternateIdentifierType="URL">{escape(w.url or "")}'
         "</alternateIdentifier></alternateIdentifiers>"
         + (f"<relatedIdentifiers>{related}</relatedIdentifiers>" if related else "")
+        + "".join(f'<descriptions><description descriptionType="Abstract">{escape(t)}</description></descriptions>'
+                  for t in w.texts[:1])
         + "</resource></payload></oai_datacite>"
     )
     return xml.encode("utf-8")

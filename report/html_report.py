@@ -39,6 +39,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "missing_reciprocal": ("Missing reciprocal link", "相互リンクの欠落"),
     "version_one_way": ("Version link stated one way", "片方向のバージョンリンク"),
     "unverifiable_reciprocal": ("Reciprocal not verifiable (target not held)", "相互リンク未確認(リンク先未取得)"),
+    "text_only_link": ("Link stated only in text", "本文中のみに記載されたリンク"),
     "version_missing": ("Missing version link", "バージョンリンクの欠落"),
     "version_cycle": ("Cycle in a version chain", "バージョン関係の循環"),
     "duplicate_url": ("Several DOIs on one landing URL", "同一URLに複数のDOI"),

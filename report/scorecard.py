@@ -31,6 +31,7 @@ LEVELS = ("prefix", "member", "journal")
 #: the scorecard's percentages: column -> (English, Japanese) label.
 METRICS: dict[str, tuple[str, str]] = {
     "pct_datasets_linked": ("Datasets linked with an article", "論文とリンクされたデータセット"),
+    "pct_datasets_cited": ("Datasets cited by an article", "論文に引用されたデータセット"),
     "pct_links_reciprocal": ("Links stated in both directions", "双方向に記述されたリンク"),
     "pct_links_typed": ("Links with a specific relation type", "関係タイプが具体的なリンク"),
     "pct_targets_resolving": ("Link targets known to an agency", "登録機関で解決できるリンク先"),
@@ -38,6 +39,7 @@ METRICS: dict[str, tuple[str, str]] = {
 #: what each percentage is computed from: column -> (numerator, denominator).
 METRIC_PARTS: dict[str, tuple[str, str]] = {
     "pct_datasets_linked": ("datasets_linked", "datasets"),
+    "pct_datasets_cited": ("datasets_cited", "datasets"),
     "pct_links_reciprocal": ("links_reciprocal", "links_checkable"),
     "pct_links_typed": ("links_typed", "links"),
     "pct_targets_resolving": ("targets_resolving", "targets"),

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from linkgraph.crosswalks.model import Work
 from linkgraph.crosswalks.oai import is_oai_response, split_records
 from linkgraph.crosswalks.registry import detect_format, read

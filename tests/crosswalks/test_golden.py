@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from linkgraph.crosswalks.model import Work
 from linkgraph.crosswalks.report import report_from_works
 
@@ -50,7 +49,10 @@ def _check_record(name: str, work: Work, exp: dict[str, Any]) -> list[str]:
     for scheme, value in exp.get("identifiers_include", []):
         if not any(i.scheme == scheme and i.value == value for i in work.identifiers):
             errors.append(f"{where}.identifiers: missing ({scheme}, {value}); have {work.identifiers}")
-    stated = [r for r in work.relations if r.asserted_by != "reference"]
+    stated = [r for r in work.relations if r.asserted_by not in ("reference", "text")]
+    mined = [[r.target_scheme, r.target, r.evidence] for r in work.relations if r.asserted_by == "text"]
+    if "text_links" in exp and mined != exp["text_links"]:  # found in descriptions and abstracts
+        errors.append(f"{where}.text_links: expected {exp['text_links']!r}, got {mined!r}")
     cited = sorted(r.target for r in work.relations if r.asserted_by == "reference")
     if "reference_dois" in exp and len(cited) != exp["reference_dois"]:
         errors.append(f"{where}.references: expected {exp['reference_dois']} DOIs, got {len(cited)}")

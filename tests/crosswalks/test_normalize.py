@@ -7,7 +7,6 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from linkgraph.crosswalks.normalize import normalize_doi, normalize_url
 
 SUFFIX_CHARS = st.characters(

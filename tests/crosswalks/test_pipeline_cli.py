@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from linkgraph.crosswalks.pipeline import TABLES, run_crosswalk
 from typer.testing import CliRunner
 
 from linkgraph.cli import build_app
-from linkgraph.crosswalks.pipeline import TABLES, run_crosswalk
 from linkgraph.store import RawRecord, Store
 
 from .helpers import SHARED
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def _raw(record_id: str, fmt: str, path: str, when: datetime = T0) -> RawRecord:
@@ -67,6 +67,7 @@ def test_crosswalk_incremental_tombstone_rebuild(tmp_path: Path) -> None:
             ("IsSupplementedBy", "is-supplemented-by", "10.5061/dryad.b835k", "subject"),
             ("IsReviewedBy", "has-review", "10.7554/elife.01567.016", "object"),
             ("IsReviewedBy", "has-review", "10.7554/elife.01567.017", "object"),
+            ("IsPublishedIn", "issn", "2050-084X", "subject"),  # the journal, as the container
         ]
         problems = dict(store.query(
             "SELECT record_id, problem FROM problems WHERE source = 'utokyo'"

@@ -8,10 +8,10 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from linkgraph.crosswalks import registry, xmlutil
 from linkgraph.crosswalks.model import Work
 from linkgraph.crosswalks.registry import READERS, UnknownFormatError, resolve
+
 from linkgraph.errors import LinkgraphError
 
 from .helpers import SHARED

@@ -99,3 +99,33 @@ def test_version_cycle_names_its_members(audited_world: AuditedWorld) -> None:
     for (evidence,) in rows:
         doc = json.loads(evidence)
         assert len(doc["members"]) == 3 and doc["cycle"][0] == doc["cycle"][-1] == min(doc["members"])
+
+
+def test_links_stated_only_in_text_are_found_exactly(audited_world: AuditedWorld) -> None:
+    """Datasets and articles that name each other only in a description, an abstract or a
+    Japanese full-width data statement: every one is found, nothing else is (the background
+    pairs that say it in text *and* in metadata are not), each with its sentence and the
+    fragment that would state it."""
+    world = audited_world.world
+    with Store(audited_world.db, read_only=True) as store:
+        s = score_findings(store, world)["text_only_link"]
+        rows = store.query(
+            "SELECT subject_key, object_doi, relation_type, evidence, fix_owner, fix_format, fix_fragment,"
+            " fix_valid FROM findings WHERE kind = 'text_only_link'")
+        mined = store.query("SELECT count(*) FROM relations WHERE asserted_by = 'text'")[0][0]
+        stated_text = store.query(
+            "SELECT count(*) FROM link_snapshots s JOIN relations r ON r.subject_doi = s.subject_doi"
+            " AND r.target = s.target WHERE r.asserted_by = 'text' AND s.relation_type = 'IsRelatedTo'")[0][0]
+    assert s.planted == PLANTED["text_only_link"] * world.scale
+    assert (s.precision, s.recall) == (1.0, 1.0), s
+    assert mined > len(rows)  # the background's text links are read, and not reported
+    assert stated_text == 0  # text links never enter the stated link set
+    truth = {(p.subject_key, p.obj): p.relation_type for p in world.truth if p.kind == "text_only_link"}
+    for subject, obj, rel, evidence, owner, fmt, fragment, valid in rows:
+        assert truth[(subject, obj)] == rel
+        doc = json.loads(evidence)
+        assert doc["target_held"] is True and doc["sentence"]
+        assert owner == "subject" and fmt in ("jalc-xml", "crossref-xml", "datacite-json")
+        assert obj in fragment and rel.lower() in fragment.lower() and valid is not False
+    sentences = {json.loads(r[3])["sentence"] for r in rows}
+    assert any("で公開している。" in t for t in sentences)  # the full-width Japanese statement

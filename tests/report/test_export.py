@@ -64,7 +64,7 @@ def test_plain_csv_json_and_parquet_equal_the_scorecard_query(demo_dbs: DemoDbs,
     assert findings and all("10.11501" in (f["subject_prefix"], f["object_prefix"]) for f in findings)
     assert pq.read_table(tmp_path / "findings.parquet").num_rows == len(findings)
     types = pq.read_table(tmp_path / "works_by_type.parquet").to_pylist()
-    assert {"level": "prefix", "key": "10.11501", "resource_type": "article", "works": 47} in types
+    assert {"level": "prefix", "key": "10.11501", "resource_type": "article", "works": 49} in types
 
 
 def test_excel_mode_neutralises_formulas_only_there(tmp_path: Path) -> None:

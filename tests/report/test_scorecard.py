@@ -39,6 +39,9 @@ def independent_prefix_scores(db: Path) -> dict[str, dict[str, float | None]]:
         cur.close()
         unknown = {d for (d,) in store.query(
             "SELECT doi FROM unknown_dois WHERE reason IN ('prefix-unknown', 'not-found')")}
+        citing = store.query(  # reference lists and References / Cites relations, as held now
+            "SELECT subject_doi, target FROM relations WHERE relation_type IN ('References', 'Cites')"
+            " AND target_scheme = 'doi' AND asserted_by <> 'text'")
     per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for s, r, t in links:
         p = per[s.split("/")[0]]
@@ -53,15 +56,19 @@ def independent_prefix_scores(db: Path) -> dict[str, dict[str, float | None]]:
         per[s.split("/")[0]]["resolving"] += t not in unknown
     linked = {d for s, _r, t in links for d, other in ((s, t), (t, s))
               if "dataset" in types.get(d, ()) and "article" in types.get(other, ()) and d != other}
+    cited = {t for s, t in citing if "dataset" in types.get(t, ())
+             and types.get(s, set()) & {"article", "preprint"}}
     for doi, ts in types.items():
         if "dataset" in ts:
             per[doi.split("/")[0]]["datasets"] += 1
             per[doi.split("/")[0]]["linked"] += doi in linked
+            per[doi.split("/")[0]]["cited"] += doi in cited
     return {prefix: {
         "pct_links_typed": _pct(c["typed"], c["links"]),
         "pct_links_reciprocal": _pct(c["reciprocal"], c["checkable"]),
         "pct_targets_resolving": _pct(c["resolving"], c["targets"]),
         "pct_datasets_linked": _pct(c["linked"], c["datasets"]),
+        "pct_datasets_cited": _pct(c["cited"], c["datasets"]),
     } for prefix, c in per.items()}
 
 
@@ -109,7 +116,7 @@ def test_member_and_journal_levels_carry_japanese_names(demo_dbs: DemoDbs) -> No
     assert {"Journal of Japanese Field Science", "Int. J. Field Sci."} <= {r["key"] for r in journals}
     prefix_works = sum(r["works"] for r in card.level("prefix"))
     assert sum(r["works"] for r in card.level("member")) == prefix_works  # every DOI in one member group
-    assert card.types_by_group()[("prefix", "10.80001")] == {"dataset": 42}
+    assert card.types_by_group()[("prefix", "10.80001")] == {"dataset": 44}
 
 
 def test_trend_after_a_member_deposits_the_missing_link(demo_dbs: DemoDbs) -> None:
