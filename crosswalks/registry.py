@@ -25,7 +25,7 @@ from linkgraph.crosswalks import (
     junii2,
     oai_dc,
 )
-from linkgraph.crosswalks.model import Work
+from linkgraph.crosswalks.model import Relation, Work
 
 from linkgraph.errors import UsageError
 
@@ -102,9 +102,25 @@ def read(name: str, payload: bytes | str) -> list[Work]:
     """
     fmt = resolve(name)
     try:
-        return READERS[fmt](payload)
+        works = READERS[fmt](payload)
     except Exception as exc:  # noqa: BLE001 - the batch must go on; the problem is recorded
         return [Work.unreadable(fmt, f"reader error {type(exc).__name__}: {exc}")]
+    for work in works:
+        if work.doi is not None:
+            _cstr_identity(work)
+    return works
+
+
+def _cstr_identity(work: Work) -> None:
+    """A record giving both a DOI and a CSTR (ScienceDB issues both) says they name one thing:
+    ``IsIdenticalTo`` the CSTR, raw type ``identifier``. The audits read a link to that CSTR
+    as a link to this DOI (``audit_prepare.sql``), so the graph joins the two names."""
+    for ident in work.identifiers:
+        if ident.scheme == "cstr" and not any(
+            r.target_scheme == "cstr" and r.target == ident.value and r.relation_type == "IsIdenticalTo"
+            for r in work.relations
+        ):
+            work.relations.append(Relation("IsIdenticalTo", "identifier", "cstr", ident.value, ident.value))
 
 
 _NAMESPACE_HINTS: Final[tuple[tuple[bytes, str], ...]] = (

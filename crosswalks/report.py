@@ -50,6 +50,8 @@ class ReportRow:
 def _kind(source_format: str, raw_type: str | None, relation_type: str) -> str:
     if raw_type == "text" and relation_type == TEXT_RELATION:
         return "text"  # found in a description or abstract (textmine): typed by no vocabulary
+    if raw_type == "identifier" and relation_type == "IsIdenticalTo":
+        return "identity"  # the record's own CSTR beside its DOI (registry._cstr_identity)
     mapping = map_relation(FORMAT_VOCAB.get(source_format, "datacite"), raw_type)
     if mapping.relation_type != relation_type and mapping.kind not in ("unknown", "untyped"):
         return "inverse"  # Crossref UNIXSD claims by the other work, stored as the inverse

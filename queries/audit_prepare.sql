@@ -68,6 +68,7 @@ FROM (
               WHERE i.scheme = 'cstr' AND w.doi IS NOT NULL GROUP BY i.value) c
           ON c.cstr = r.target
         WHERE r.target_scheme = 'cstr' AND r.subject_doi IS NOT NULL AND r.asserted_by <> 'text'
+          AND c.doi <> r.subject_doi  -- a record's own CSTR (IsIdenticalTo, crosswalks/registry.py)
     )
     GROUP BY subject_doi, relation_type, target
 ) l

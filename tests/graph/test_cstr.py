@@ -14,6 +14,7 @@ from linkgraph.crosswalks.normalize import normalize_target
 from linkgraph.crosswalks.pipeline import run_crosswalk
 from linkgraph.crosswalks.registry import read
 from linkgraph.graph.audit import run_audit
+from linkgraph.report.scorecard import scorecard
 from linkgraph.store import RawRecord, Store
 
 CSTR = "CSTR:31253.11.sciencedb.01234"
@@ -80,7 +81,39 @@ def test_a_link_by_cstr_reaches_the_dataset_doi(tmp_path: Path, carries_cstr: bo
         assert store.query("SELECT target_scheme, target FROM relations WHERE source = 'crossref'") == [
             ("cstr", CSTR)]
         one_way = store.query("SELECT subject_doi, object_doi FROM findings WHERE kind = 'missing_reciprocal'")
+        # the dataset's own CSTR joins its DOI (IsIdenticalTo) and is no link of its own
+        identity = store.query("SELECT subject_doi, relation_type, target FROM relations"
+                               " WHERE source = 'sciencedb' AND target_scheme = 'cstr'")
+        odd = store.query("SELECT count(*) FROM findings WHERE kind IN ('identical_pair', 'self_link')"
+                          " OR relation_type = 'IsIdenticalTo'")[0][0]
+        card = scorecard(store, level="prefix").row("prefix", "10.57760")
+    assert identity == ([("10.57760/sciencedb.01234", "IsIdenticalTo", CSTR)] if carries_cstr else [])
+    assert odd == 0
+    assert card["works_with_cstr"] == (1 if carries_cstr else 0)  # the scorecard counts them
     if carries_cstr:  # the article's link by CSTR is the inverse the dataset's link asks for
         assert one_way == []
     else:  # nothing says which DOI the CSTR names: the dataset's link is one-way
         assert one_way == [("10.57760/sciencedb.01234", "10.5555/loess.2024.1")]
+
+
+def test_a_cstr_named_only_in_text_is_a_text_link_to_the_dataset(tmp_path: Path) -> None:
+    article = json.loads(json.dumps(ARTICLE))
+    del article["message"]["relation"]
+    article["message"]["abstract"] = ("<jats:p>数据可用性：本文数据见 ＣＳＴＲ：３１２５３．１１．ｓｃｉｅｎｃｅｄｂ．０１２３４。"
+                                      "</jats:p>")
+    t = datetime(2025, 1, 1, tzinfo=UTC)
+    dataset = _dataset(CSTR).replace(
+        '<relatedIdentifiers>\n    <relatedIdentifier relatedIdentifierType="DOI" relationType="IsSupplementTo">'
+        "10.5555/loess.2024.1</relatedIdentifier>\n  </relatedIdentifiers>", "")
+    with Store(tmp_path / "t.duckdb") as store:
+        with store.transaction() as cur:
+            Store.upsert_raw(cur, "sciencedb", None, [RawRecord("10.57760/sciencedb.01234", t, False,
+                                                                "datacite-xml", dataset)])
+            Store.upsert_raw(cur, "crossref", None, [RawRecord("10.5555/loess.2024.1", t, False,
+                                                               "crossref-json", json.dumps(article))])
+        run_crosswalk(store)
+        run_audit(store)
+        rows = store.query("SELECT subject_doi, object_doi, relation_type, object_raw FROM findings"
+                           " WHERE kind = 'text_only_link'")
+    assert rows == [("10.5555/loess.2024.1", "10.57760/sciencedb.01234", "IsSupplementedBy",
+                     "CSTR:31253.11.sciencedb.01234")]
