@@ -47,6 +47,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "graph neo4j export": ("linkgraph graph neo4j export neo4j-csv/ --gzip",),
     "audit": ("linkgraph audit", "linkgraph audit --kind reciprocal --out findings/"),
     "audit diff": ("linkgraph audit diff", "linkgraph audit diff --appeared --json"),
+    "check": ("linkgraph check deposit.xml", "linkgraph check batch/*.xml --db linkgraph.duckdb --json",
+              "linkgraph check record.json --alone"),
     "sources add": ("linkgraph sources add jalc-11501 --kind jalc --prefix 10.11501 --every 1d",
                     "linkgraph sources add dc-jst --kind datacite --client-id jst.jstage"),
     "sources remove": ("linkgraph sources remove jalc-11501",),
