@@ -111,6 +111,9 @@ NODE_PROPS: tuple[Prop, ...] = (
     Prop("container", "string"),
     Prop("families", "string[]"),  # creators' family names, lower case, sorted
     Prop("title_keys", "string[]"),  # audit_tkeys: letters and digits of each 12+ char title
+    # the target keys (as Target nodes spell them) of the work's CSTR and URL identifiers and
+    # landing page: a text link to one of them is a link to this work (audit_text_links)
+    Prop("aliases", "string[]"),
 )
 
 REL_PROPS: tuple[Prop, ...] = (
@@ -175,6 +178,15 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         ), tk AS (
             SELECT work_key, list_sort(list_distinct(list(tkey))) AS title_keys
             FROM audit_tkeys GROUP BY work_key
+        ), al AS (
+            SELECT work_key, list_sort(list_distinct(list(alias))) AS aliases FROM (
+                SELECT w.work_key, CASE WHEN starts_with(lower(i.value), i.scheme || ':') THEN i.value
+                                        ELSE i.scheme || ':' || i.value END AS alias
+                FROM identifiers i JOIN works w USING (source, record_id, work_seq)
+                WHERE i.scheme IN ('cstr', 'url')
+                UNION ALL
+                SELECT work_key, 'url:' || landing_url FROM audit_works WHERE landing_url IS NOT NULL
+            ) GROUP BY work_key
         ), held AS (
             SELECT w.work_key AS key,
                    CASE WHEN w.resource_type IS NULL THEN ['{WORK}']
@@ -186,10 +198,11 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                    u.reason AS unknown, NULL::VARCHAR AS scheme, NULL::VARCHAR AS value,
                    {clean_list('nf.findings')} AS findings, nf.finding_count,
                    w.container, {clean_list('list_sort(w.families)')} AS families,
-                   {clean_list('tk.title_keys')} AS title_keys
+                   {clean_list('tk.title_keys')} AS title_keys, {clean_list('al.aliases')} AS aliases
             FROM audit_works w
             JOIN srcs s USING (work_key)
             LEFT JOIN tk USING (work_key)
+            LEFT JOIN al USING (work_key)
             LEFT JOIN nf ON nf.key = w.work_key
             LEFT JOIN unknown u ON u.doi = w.doi
         ), targets AS (
@@ -215,7 +228,7 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                     ELSE t.target_scheme END,
                CASE WHEN t.target_scheme = 'doi' AND t.target IS NOT NULL THEN NULL
                     ELSE t.value END,
-               nf.findings, nf.finding_count, NULL, NULL, NULL
+               nf.findings, nf.finding_count, NULL, NULL, NULL, NULL
         FROM targets t
         LEFT JOIN ra_cache ra
                ON t.target_scheme = 'doi' AND ra.prefix = split_part(t.target, '/', 1)

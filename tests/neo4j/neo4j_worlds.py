@@ -209,6 +209,34 @@ TITLED_RELATIONS = [
 ]
 
 
+def _text(source: str, record_id: str, key: str, scheme: str, target: str, sentence: str) -> dict[str, Any]:
+    return _rel(source, record_id, key, "IsRelatedTo", scheme, target, target, raw_type="text",
+                asserted_by="text", evidence=sentence)
+
+
+BIRDS_CSTR = "CSTR:31253.11.birds.d"
+# Links stated only in text (audit_text_links): found, and kept apart where a relation exists.
+TEXT_RELATIONS = [
+    # an article's data statement names a held dataset: IsSupplementedBy
+    _text("crossref", "10.66666/birds.art", "doi:10.66666/birds.art", "doi", "10.77777/birds.c",
+          "Data: https://doi.org/10.77777/birds.c."),
+    # ... and another by its CSTR (the dataset's record gives it as an identifier)
+    _text("crossref", "10.66666/birds.art", "doi:10.66666/birds.art", "cstr", BIRDS_CSTR,
+          f"Also {BIRDS_CSTR}."),
+    # a dataset naming a work it already References: not found
+    _text("datacite", "10.77777/birds.e", "doi:10.77777/birds.e", "doi", "10.77777/birds.a",
+          "Builds on 10.77777/birds.a"),
+    # an article naming a DOI nobody holds (info), and one no agency knows (not found)
+    _text("crossref", "10.66666/vor.2", "doi:10.66666/vor.2", "doi", "10.12345/ext.1",
+          "See doi:10.12345/ext.1"),
+    _text("crossref", "10.66666/vor.2", "doi:10.66666/vor.2", "doi", "10.55555/gone.text",
+          "And 10.55555/gone.text."),
+    # an author version without DOI names its version of record: IsVersionOf
+    _text("repo", "oai:repo:am.2", "rec:repo:oai:repo:am.2", "doi", "10.66666/vor.3",
+          "Published version: https://doi.org/10.66666/vor.3"),
+]
+
+
 def audit_world(path: Path) -> Path:
     """The tricky world plus one case of each audit the Cypher twins cover, audited."""
     from datetime import datetime
@@ -221,7 +249,11 @@ def audit_world(path: Path) -> Path:
             Store.insert_arrow(cur, "works", pa.Table.from_pylist(
                 AUDIT_WORKS + TITLED_WORKS, schema=WORKS_SCHEMA))
             Store.insert_arrow(cur, "relations", pa.Table.from_pylist(
-                AUDIT_RELATIONS + TITLED_RELATIONS, schema=RELATIONS_SCHEMA))
+                AUDIT_RELATIONS + TITLED_RELATIONS + TEXT_RELATIONS, schema=RELATIONS_SCHEMA))
+            cur.execute("INSERT INTO unknown_dois VALUES (?, ?, ?, ?, ?)",
+                        ["10.55555/gone.text", "10.55555", None, "not-found", datetime(2024, 1, 1, tzinfo=UTC)])
+            cur.execute("INSERT INTO identifiers VALUES ('datacite', '10.77777/birds.d', 0,"
+                        " 'doi:10.77777/birds.d', 'cstr', ?)", [BIRDS_CSTR])
             cur.execute("INSERT INTO unknown_dois VALUES (?, ?, ?, ?, ?)",
                         ["10.55555/gone", "10.55555", None, "prefix-unknown",
                          datetime(2024, 1, 1, tzinfo=UTC)])

@@ -154,7 +154,7 @@ def test_query_command_runs_audits_on_duckdb(tmp_path: Path) -> None:
                                          "evidence"}
         kinds |= {r["kind"] for r in rows}
     assert kinds == {"duplicate_url", "identical_pair", "malformed_target", "missing_reciprocal",
-                     "same_content", "self_link", "supplement_not_publication", "unknown_doi",
+                     "same_content", "self_link", "supplement_not_publication", "text_only_link", "unknown_doi",
                      "unverifiable_reciprocal", "version_missing", "version_one_way"}
     res = CliRunner().invoke(build_app(), ["query", "nope", "--db", str(db)])
     assert res.exit_code == 2 and "no query named 'nope'" in res.output
@@ -175,3 +175,19 @@ def test_load_without_password_or_terminal_names_the_settings(
     assert res.exit_code == 2, res.output
     assert "NEO4J_PASSWORD" in res.output and "[neo4j]" in res.output
     assert "Aborted" not in res.output and "getpass" not in res.output.lower()
+
+
+def test_the_audit_world_holds_each_text_link_case(tmp_path: Path) -> None:
+    """What the Cypher twin of audit_text_links is compared on (DuckDB side, no server)."""
+    from neo4j_worlds import audit_world
+
+    db = audit_world(tmp_path / "t.duckdb")
+    with Store(db, read_only=True) as store:
+        rows = store.query("SELECT subject_key, object_doi, relation_type, severity FROM findings"
+                           " WHERE kind = 'text_only_link' ORDER BY ALL")
+    assert rows == [
+        ("doi:10.66666/birds.art", "10.77777/birds.c", "IsSupplementedBy", "warning"),
+        ("doi:10.66666/birds.art", "10.77777/birds.d", "IsSupplementedBy", "warning"),  # by its CSTR
+        ("doi:10.66666/vor.2", "10.12345/ext.1", "References", "info"),  # not held
+        ("rec:repo:oai:repo:am.2", "10.66666/vor.3", "IsVersionOf", "warning"),  # no DOI of its own
+    ]
