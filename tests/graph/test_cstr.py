@@ -117,3 +117,24 @@ def test_a_cstr_named_only_in_text_is_a_text_link_to_the_dataset(tmp_path: Path)
                            " WHERE kind = 'text_only_link'")
     assert rows == [("10.5555/loess.2024.1", "10.57760/sciencedb.01234", "IsSupplementedBy",
                      "CSTR:31253.11.sciencedb.01234")]
+
+
+def test_jpcoar_reads_a_cstr_identifier_and_a_cstr_relation() -> None:
+    doc = """<jpcoar:jpcoar xmlns:jpcoar="https://github.com/JPCOAR/schema/blob/master/2.0/"
+        xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:datacite="https://schema.datacite.org/meta/kernel-4/">
+      <dc:title xml:lang="en">Loess moisture data paper</dc:title>
+      <jpcoar:identifier identifierType="URI">https://cstr.cn/31253.11.sciencedb.05555</jpcoar:identifier>
+      <jpcoar:identifier identifierType="DOI">https://doi.org/10.57760/sciencedb.05555</jpcoar:identifier>
+      <jpcoar:relation relationType="isSupplementTo">
+        <jpcoar:relatedIdentifier identifierType="URI">CSTR:31253.11.sciencedb.01234</jpcoar:relatedIdentifier>
+      </jpcoar:relation>
+      <datacite:description descriptionType="Other">数据集 ＣＳＴＲ：31253.11.sciencedb.07777</datacite:description>
+    </jpcoar:jpcoar>"""
+    (work,) = read("jpcoar", doc)
+    assert ("cstr", "CSTR:31253.11.sciencedb.05555") in {(i.scheme, i.value) for i in work.identifiers}
+    rels = {(r.relation_type, r.target_scheme, r.target, r.asserted_by) for r in work.relations}
+    assert rels == {
+        ("IsSupplementTo", "cstr", CSTR, "subject"),
+        ("IsIdenticalTo", "cstr", "CSTR:31253.11.sciencedb.05555", "subject"),  # its own, beside its DOI
+        ("IsRelatedTo", "cstr", "CSTR:31253.11.sciencedb.07777", "text"),
+    }
