@@ -91,20 +91,20 @@ INSERT INTO links SELECT i + 10 * k, i + 10 * ((k + 1) % 3), 'IsNewVersionOf', '
     FROM range(0, $n - 40) t(i), range(3) r(k) WHERE i % 20000 = 16;
 INSERT INTO links SELECT i, i + 1, 'IsSupplementTo', 'IsSupplementedBy', true FROM range($n - 2) t(i) WHERE i % 2000 = 36;
 
-INSERT INTO relations
+INSERT INTO relations (source, record_id, work_seq, work_key, subject_doi, source_format, relation_type, raw_type, target_scheme, target, target_raw, asserted_by, problems)
 SELECT src_of(s), rid_of(s), 0, key_of(s), doi_of(s), 'bench', rel, rel, 'doi', doi_of(t), doi_of(t), 'subject', []
 FROM links WHERE doi_of(t) IS NOT NULL
 UNION ALL
 SELECT src_of(t), rid_of(t), 0, key_of(t), doi_of(t), 'bench', inv, inv, 'doi', doi_of(s), doi_of(s), 'subject', []
 FROM links WHERE back AND doi_of(s) IS NOT NULL AND doi_of(t) IS NOT NULL;
 -- links to an agency linkgraph cannot fetch (unverifiable), to nowhere, malformed, and self-links
-INSERT INTO relations
+INSERT INTO relations (source, record_id, work_seq, work_key, subject_doi, source_format, relation_type, raw_type, target_scheme, target, target_raw, asserted_by, problems)
 SELECT src_of(i), rid_of(i), 0, key_of(i), doi_of(i), 'bench', 'References', 'References', 'doi',
        CASE WHEN i % 2000 = 27 THEN '10.99990/gone' || i WHEN i % 2000 = 7 THEN doi_of(i) ELSE '10.3280/m' || i END,
        CASE WHEN i % 2000 = 27 THEN '10.99990/gone' || i WHEN i % 2000 = 7 THEN doi_of(i) ELSE '10.3280/m' || i END,
        'subject', []
 FROM range($n) t(i) WHERE doi_of(i) IS NOT NULL AND (i % 50 = 3 OR i % 2000 IN (7, 27));
-INSERT INTO relations
+INSERT INTO relations (source, record_id, work_seq, work_key, subject_doi, source_format, relation_type, raw_type, target_scheme, target, target_raw, asserted_by, problems)
 SELECT src_of(i), rid_of(i), 0, key_of(i), doi_of(i), 'bench', 'IsSupplementTo', 'IsSupplementTo', 'doi', NULL,
        '10.1234 bad' || i, 'subject', ['malformed DOI']
 FROM range($n) t(i) WHERE i % 2000 = 17 AND doi_of(i) IS NOT NULL;

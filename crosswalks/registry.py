@@ -7,7 +7,6 @@ onto reader names. An unknown format is a :class:`UnknownFormatError`, never a g
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Final
@@ -25,6 +24,7 @@ from linkgraph.crosswalks import (
     junii2,
     oai_dc,
 )
+from linkgraph.crosswalks.jsonutil import parse_json
 from linkgraph.crosswalks.model import Relation, Work
 
 from linkgraph.errors import UsageError
@@ -158,10 +158,9 @@ def detect_format(payload: bytes | str) -> str:
 
 
 def _detect_json(data: bytes) -> str:
-    try:
-        doc = json.loads(data)
-    except ValueError as exc:
-        raise UndetectableFormatError(f"malformed JSON: {exc}") from exc
+    doc, problem = parse_json(data)
+    if problem is not None:
+        raise UndetectableFormatError(problem)
     if isinstance(doc, dict):
         if "apiType" in doc or "siteId" in doc or "title_list" in doc:
             return jalc_json.FORMAT

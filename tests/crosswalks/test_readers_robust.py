@@ -135,3 +135,15 @@ def test_reader_bug_becomes_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(registry.READERS, "oai_dc", broken)
     works = registry.read("oai_dc", b"<x/>")
     assert not works[0].readable and "KeyError" in works[0].problems[0]
+
+
+def test_json_that_only_the_standard_library_reads_is_still_read() -> None:
+    """orjson decodes records first; what it refuses (NaN, integers beyond 64 bits, a lone
+    surrogate escape) falls back to the standard library, so no record became unreadable."""
+    from linkgraph.crosswalks.jsonutil import parse_json
+
+    doc = ('{"DOI": "10.5555/nan.1", "type": "dataset", "title": ["Odd \\ud800 numbers"], '
+           '"score": NaN, "big": 123456789012345678901234567890}')
+    (work,) = registry.read("crossref-json", doc.encode())
+    assert work.readable and work.doi == "10.5555/nan.1" and work.title == "Odd \ud800 numbers"
+    assert parse_json(b'{"a": [1, 2}')[1].startswith("malformed JSON: Expecting")  # stdlib's wording
