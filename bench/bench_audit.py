@@ -3,6 +3,9 @@
     python bench/bench_audit.py                       # 2,000,000 works, ~10M relations
     python bench/bench_audit.py --works 200000        # a smaller world
     python bench/bench_audit.py --db /tmp/w.duckdb --keep   # reuse / keep the generated file
+    python bench/bench_audit.py --sizes 1000000,4000000,10000000 --memory-limit default
+                                                      # scaling: seconds per million works and
+                                                      #   peak RSS at each size, product defaults
 
 The world is generated straight into the crosswalk's tables (``works``, ``relations``,
 ``raw_records``, ``ra_cache``, ``unknown_dois``) by set-based DuckDB SQL over ``range()`` - in
@@ -135,8 +138,9 @@ def audit(db: Path, threads: int, memory_limit: str) -> None:
 
     with Store(db) as store:
         store.con.execute(f"SET threads = {int(threads)}")
-        store.con.execute(f"SET memory_limit = '{memory_limit}'")
-        store.con.execute(f"SET temp_directory = '{db.parent / 'duckdb_tmp'}'")
+        if memory_limit != "default":  # default: the product's own budget and out-of-memory retry
+            store.con.execute(f"SET memory_limit = '{memory_limit}'")
+            store.con.execute(f"SET temp_directory = '{db.parent / 'duckdb_tmp'}'")
         t0 = time.perf_counter()
         result = run_audit(store)
         total = time.perf_counter() - t0
@@ -146,17 +150,47 @@ def audit(db: Path, threads: int, memory_limit: str) -> None:
                       "peak_rss_mb": peak_kib / 1024}))
 
 
+def _audit_process(db: Path, threads: int, memory_limit: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--audit-only", "--db", str(db), "--threads", str(threads),
+                           "--memory-limit", memory_limit], capture_output=True, text=True, check=False,
+                          env={**os.environ})
+    if proc.returncode != 0:
+        sys.exit(f"audit failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def scaling(sizes: list[int], threads: int, memory_limit: str) -> None:
+    """Audit seconds per million works and peak RSS at each size, each world in a fresh file."""
+    print(f"audit scaling on {threads} threads, memory limit {memory_limit}")
+    print(f"{'works':>12} {'relations':>12} {'seconds':>9} {'s / 1M works':>13} {'peak RSS MB':>12}  slowest steps")
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="bench_audit_") as tmp:
+            db = Path(tmp) / "world.duckdb"
+            gen = generate(db, n)
+            res = _audit_process(db, threads, memory_limit)
+        top = sorted(res["timings"].items(), key=lambda kv: -kv[1])[:3]
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in top)
+        print(f"{gen['works']:>12,} {gen['relations']:>12,} {res['total']:>9.1f} "
+              f"{res['total'] / (gen['works'] / 1e6):>13.1f} {res['peak_rss_mb']:>12,.0f}  {steps}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--works", type=int, default=2_000_000, help="works to generate")
     parser.add_argument("--db", type=Path, help="DuckDB file (default: a temporary file)")
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads for the audit")
-    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory limit for the audit")
+    parser.add_argument("--memory-limit", default="3GB",
+                        help="DuckDB memory limit for the audit; 'default': linkgraph's own budget")
+    parser.add_argument("--sizes", help="comma-separated world sizes: one line of seconds per million "
+                                        "works and peak RSS per size (each world generated, audited, deleted)")
     parser.add_argument("--audit-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.audit_only:
         audit(args.db, args.threads, args.memory_limit)
+        return
+    if args.sizes:
+        scaling([int(x) for x in args.sizes.split(",")], args.threads, args.memory_limit)
         return
     tmp = None
     db = args.db

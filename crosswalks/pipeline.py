@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -220,14 +220,23 @@ class BatchResult:
     last_seq: int  # change_seq of the batch's last row: the high-water mark once written
 
 
-def build_batch(rows: list[tuple[Any, ...]]) -> BatchResult:
-    """Run the readers over ``(source, record_id, deleted, metadata_format, payload,
-    change_seq)`` rows (the ``_SELECT`` columns). No database: it runs in worker processes."""
+def build_batch(rows: pa.Table | list[tuple[Any, ...]]) -> BatchResult:
+    """Run the readers over raw rows: an Arrow table of the ``_SELECT`` columns as the
+    pipeline fetches them, or ``(source, record_id, deleted, metadata_format, payload,
+    change_seq)`` tuples. No database: it runs in worker processes, so a worker - not the
+    writing process - turns the Arrow columns into Python values."""
     batch = Batch()
-    for source, record_id, deleted, mfmt, payload, change_seq in rows:
+    if isinstance(rows, pa.Table):
+        cols = [rows.column(i).to_pylist() for i in range(6)]
+        tuples: Iterable[tuple[Any, ...]] = zip(*cols)
+        count = rows.num_rows
+        last = int(cols[5][-1]) if count else 0
+    else:
+        tuples, count, last = rows, len(rows), int(rows[-1][5]) if rows else 0
+    for source, record_id, deleted, mfmt, payload, change_seq in tuples:
         batch.add_record(source, record_id, deleted, mfmt, payload, change_seq)
     return BatchResult(arrowbuild.table(batch.keys, KEYS_SCHEMA), batch.tables(), batch.deleted,
-                       len(rows), int(rows[-1][5]) if rows else 0)
+                       count, last)
 
 
 def write_result(cur: duckdb.DuckDBPyConnection, result: BatchResult) -> None:
@@ -322,17 +331,16 @@ def _write_batch(cur: duckdb.DuckDBPyConnection, result: BatchResult) -> None:
     _set_high_water(cur, result.last_seq)
 
 
-def _row_batches(
-    store: Store, position: int, end: int, batch_size: int
-) -> Iterator[list[tuple[Any, ...]]]:
+def _row_batches(store: Store, position: int, end: int, batch_size: int) -> Iterator[pa.Table]:
     """The raw rows after ``position`` up to ``end``, ``batch_size`` at a time, in order;
-    each batch read in a transaction of its own."""
+    each batch read in a transaction of its own, as Arrow (no Python object per value in the
+    writing process; a worker gets the table's buffers pickled whole)."""
     while position < end:
         with store.transaction() as cur:
-            rows = cur.execute(_SELECT, [position, end, batch_size]).fetchall()
-        if not rows:
+            rows = cur.sql(_SELECT, params=[position, end, batch_size]).to_arrow_table()
+        if rows.num_rows == 0:
             return
-        position = int(rows[-1][5])
+        position = int(rows.column(5)[-1].as_py())
         yield rows
 
 
@@ -363,9 +371,7 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def _parallel_batches(
-    row_batches: Iterator[list[tuple[Any, ...]]], workers: int
-) -> Iterator[BatchResult]:
+def _parallel_batches(row_batches: Iterator[pa.Table], workers: int) -> Iterator[BatchResult]:
     """Batches built by ``workers`` processes, yielded in order. One batch more than there are
     workers is in flight: each worker has the next batch while the writer writes (each one held
     costs its rows twice, as objects and pickled: 25 MB for 2,000 records of 6 KB)."""
