@@ -239,17 +239,21 @@ def build_batch(rows: pa.Table | list[tuple[Any, ...]]) -> BatchResult:
                        count, last)
 
 
-def write_result(cur: duckdb.DuckDBPyConnection, result: BatchResult) -> None:
-    """Replace the rows of every record in the batch (inside the caller's transaction)."""
-    cur.register("crosswalk_keys", result.keys)
-    try:
-        for table in TABLES:
-            cur.execute(
-                f"DELETE FROM {table} WHERE (source, record_id) IN "
-                "(SELECT source, record_id FROM crosswalk_keys)"
-            )
-    finally:
-        cur.unregister("crosswalk_keys")
+def write_result(cur: duckdb.DuckDBPyConnection, result: BatchResult, *, replace: bool = True) -> None:
+    """Replace the rows of every record in the batch (inside the caller's transaction).
+    ``replace=False``: the output tables held none of these records (a run that began on empty
+    tables reads each raw record once), so the deletes - a scan of every output table per
+    batch, 0.4 s at 5M relations, quadratic over a first crosswalk - are skipped."""
+    if replace:
+        cur.register("crosswalk_keys", result.keys)
+        try:
+            for table in TABLES:
+                cur.execute(
+                    f"DELETE FROM {table} WHERE (source, record_id) IN "
+                    "(SELECT source, record_id FROM crosswalk_keys)"
+                )
+        finally:
+            cur.unregister("crosswalk_keys")
     for name, table in result.tables.items():
         Store.insert_arrow(cur, name, table)
 
@@ -286,7 +290,7 @@ def run_crosswalk(
     """
     started = utcnow()
 
-    def begin(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    def begin(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int, bool]:
         if rebuild:
             for table in TABLES:
                 cur.execute(f"DELETE FROM {table}")
@@ -296,9 +300,10 @@ def run_crosswalk(
             "SELECT coalesce(max(change_seq), 0), count(*) FILTER (WHERE change_seq > ?) "
             "FROM raw_records", [start]
         ).fetchone()
-        return (start, *((int(row[0]), int(row[1])) if row else (0, 0)))
+        empty = all(cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in TABLES)
+        return (start, *((int(row[0]), int(row[1])) if row else (0, 0)), empty)
 
-    start, end, pending = store.write(begin)
+    start, end, pending, empty = store.write(begin)
     stats = CrosswalkStats(pending=pending, from_seq=start, to_seq=max(start, end))
     if workers == 0:
         workers = min(usable_cores(), MAX_AUTO_WORKERS) if pending >= AUTO_WORKERS_FROM else 1
@@ -309,7 +314,7 @@ def run_crosswalk(
     else:
         results = map(build_batch, row_batches)
     for result in results:
-        store.write(lambda cur, result=result: _write_batch(cur, result))
+        store.write(lambda cur, result=result: _write_batch(cur, result, replace=not empty))
         stats.raw_records += result.raw_records
         stats.works += result.tables["works"].num_rows
         stats.relations += result.tables["relations"].num_rows
@@ -326,8 +331,8 @@ def run_crosswalk(
     return stats
 
 
-def _write_batch(cur: duckdb.DuckDBPyConnection, result: BatchResult) -> None:
-    write_result(cur, result)
+def _write_batch(cur: duckdb.DuckDBPyConnection, result: BatchResult, *, replace: bool = True) -> None:
+    write_result(cur, result, replace=replace)
     _set_high_water(cur, result.last_seq)
 
 
