@@ -123,7 +123,7 @@ def generate(db: Path, n: int) -> dict[str, float]:
     from linkgraph.store import Store
 
     t0 = time.perf_counter()
-    with Store(db) as store:
+    with Store(db, memory_limit="8GB") as store:  # the generator's budget: not what is measured
         with store.transaction() as cur:
             cur.execute(GENERATE.replace("$n", str(int(n))))
         counts = store.query("SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM relations)")[0]

@@ -21,6 +21,7 @@ from linkgraph.graph import networks
 from linkgraph.graph.fixes import register_fix_vocab, validate_fixes
 from linkgraph.queries import load_query
 
+from linkgraph import memory
 from linkgraph.errors import UsageError
 from linkgraph.store import Store, utcnow
 
@@ -122,6 +123,7 @@ def run_audit(
     """Run the chosen audit families (all by default) in one transaction; when DuckDB runs out
     of memory the whole audit is rolled back and run again with a larger budget."""
     families = resolve_families(kinds)
+    store.widen_budget(memory.batch_budget())
     return store.retry_on_oom(lambda: _run_audit(store, families, keep_snapshots, progress))
 
 

@@ -246,6 +246,7 @@ class Store:
         # Every store runs under a budget: the caller's, else one derived from the machine
         # (linkgraph.memory); an out-of-memory write grows it (retry_on_oom).
         self.set_memory_limit(memory_limit or f"{memory.default_budget()}B")
+        self._budget_chosen = memory_limit is not None  # --memory-limit, env or config: kept as is
         if not read_only:
             # Fold the WAL into the file less often: each checkpoint rewrites compressed
             # blocks (and the whole primary-key index), and doing that every 16 MB made
@@ -318,6 +319,20 @@ class Store:
     def memory_budget(self) -> int | None:
         """DuckDB's budget in bytes, besides its key indexes (see :meth:`set_memory_limit`)."""
         return self._memory_base
+
+    def widen_budget(self, at_least: int) -> None:
+        """Start a set-based job (the audit) with at least ``at_least`` bytes, unless the user
+        chose a budget; the out-of-memory retry still grows it from there."""
+        if self._budget_chosen or (self._memory_base or 0) >= at_least:
+            return
+        with self._lock:
+            self._memory_base = at_least
+            self._memory_ceiling = max(self._memory_ceiling, at_least)
+            self.fit_memory_limit(force=True)
+            if self._memory_set < at_least:
+                with suppress(duckdb.Error):
+                    self.con.execute(f"SET memory_limit = '{at_least}B'")
+                    self._memory_set = at_least
 
     def grow_memory(self) -> bool:
         """Double the budget, up to the ceiling (half the memory available when the store was

@@ -82,3 +82,18 @@ def audited_world_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "copy.duckdb"
     shutil.copy(db, copy)
     return copy
+
+
+def test_the_audit_starts_with_a_batch_budget_unless_one_was_chosen(tmp_path: Path) -> None:
+    assert memory.batch_budget(24 << 30) == 2 << 30  # a big machine: 2 GiB, not 384 MiB
+    assert memory.batch_budget(4 << 30) == 1 << 30  # a quarter of what is available
+    assert memory.batch_budget(1 << 30) == memory.default_budget(1 << 30)  # never below the default
+    with Store(tmp_path / "a.duckdb") as store:
+        before = store.memory_budget
+        store.widen_budget(1 << 30)
+        assert store.memory_budget == max(before or 0, 1 << 30)
+        limit = store.query("SELECT current_setting('memory_limit')")[0][0]
+        assert memory.parse_size(limit) >= 1 << 30
+    with Store(tmp_path / "b.duckdb", memory_limit="100MB") as store:  # the user's choice stands
+        store.widen_budget(1 << 30)
+        assert (store.memory_budget or 0) < 1 << 30
