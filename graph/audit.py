@@ -21,7 +21,6 @@ from linkgraph.graph import networks
 from linkgraph.graph.fixes import register_fix_vocab, validate_fixes
 from linkgraph.queries import load_query
 
-from linkgraph import memory
 from linkgraph.errors import UsageError
 from linkgraph.store import Store, utcnow
 
@@ -123,7 +122,7 @@ def run_audit(
     """Run the chosen audit families (all by default) in one transaction; when DuckDB runs out
     of memory the whole audit is rolled back and run again with a larger budget."""
     families = resolve_families(kinds)
-    store.widen_budget(memory.batch_budget())
+    store.widen_budget()  # the batch budget (linkgraph.memory.batch_budget) unless one was chosen
     return store.retry_on_oom(lambda: _run_audit(store, families, keep_snapshots, progress))
 
 
