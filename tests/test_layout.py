@@ -24,6 +24,7 @@ ROOMS = {
     "report": "linkgraph.report",
     "replay": "linkgraph.replay",
     "queries": "linkgraph.queries",
+    "lake": "linkgraph.lake",
 }
 
 # What each pipeline room may import of the project (besides itself). The core modules
@@ -35,6 +36,7 @@ ALLOWED = {
     "graph": ("linkgraph.crosswalks", "linkgraph.queries"),
     "report": ("linkgraph.graph", "linkgraph.queries"),
     "queries": (),
+    "lake": ("linkgraph.crosswalks", "linkgraph.graph", "linkgraph.queries"),
 }
 # Core modules that may start the simulation room: the demo and the replay-server command.
 REPLAY_USERS = {"linkgraph/demo.py", "linkgraph/cli/demo_cmds.py"}

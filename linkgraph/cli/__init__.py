@@ -49,6 +49,7 @@ def build_app() -> typer.Typer:
     __import__("linkgraph.cli.run_cmds", fromlist=["register"]).register(app)
     __import__("linkgraph.cli.report_cmds", fromlist=["register"]).register(app)
     __import__("linkgraph.cli.check_cmds", fromlist=["register"]).register(app)
+    __import__("linkgraph.cli.lake_cmds", fromlist=["register"]).register(app)
     from linkgraph.cli.examples import add_examples
 
     add_examples(app)

@@ -47,6 +47,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "graph neo4j export": ("linkgraph graph neo4j export neo4j-csv/ --gzip",),
     "audit": ("linkgraph audit", "linkgraph audit --kind reciprocal --out findings/"),
     "audit diff": ("linkgraph audit diff", "linkgraph audit diff --appeared --json"),
+    "lake export": ("linkgraph lake export lake/", "linkgraph lake export /data/lake --db linkgraph.duckdb --json"),
     "check": ("linkgraph check deposit.xml", "linkgraph check batch/*.xml --db linkgraph.duckdb --json",
               "linkgraph check record.json --alone"),
     "sources add": ("linkgraph sources add jalc-11501 --kind jalc --prefix 10.11501 --every 1d",
