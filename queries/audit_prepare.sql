@@ -7,33 +7,39 @@
 -- registry: the agency doi.org named for the prefix (ra_cache) before the reader's guess, so
 -- J-STAGE Data DOIs read from figshare's oai_datacite count as JaLC's.
 CREATE OR REPLACE TEMP TABLE audit_works AS
-SELECT * EXCLUDE (rn) FROM (
-    SELECT
-        w.work_key, w.doi, w.source, w.record_id, w.source_format, w.resource_type, w.version,
-        w.year, w.title, w.titles, w.container, w.landing_url,
-        split_part(w.doi, '/', 1) AS prefix,
-        CASE WHEN w.doi IS NULL THEN 'repository'
-             ELSE lower(coalesce(ra.agency, w.registration_agency, 'unknown')) END AS registry,
-        CASE WHEN w.source_format IN ('jpcoar', 'junii2') THEN 'jpcoar-xml'
-             WHEN lower(coalesce(ra.agency, w.registration_agency)) = 'jalc' THEN 'jalc-xml'
-             WHEN lower(coalesce(ra.agency, w.registration_agency)) = 'datacite' THEN 'datacite-json'
-             WHEN lower(coalesce(ra.agency, w.registration_agency)) = 'crossref' THEN 'crossref-xml'
-        END AS deposit_format,
-        r.datestamp AS record_date,
-        -- [] when the record names no creator (NULL would make "names no creator" unknown)
-        coalesce(list_distinct(list_filter(list_transform(w.creators,
-            lambda c: lower(trim(coalesce(c.family, split_part(c.name, ',', 1))))), lambda f: f <> '')), [])
-            AS families,
-        row_number() OVER (
-            PARTITION BY w.work_key
-            ORDER BY CASE WHEN w.source_format IN ('jalc-json', 'crossref-json', 'datacite-json') THEN 0
-                          WHEN w.source_format = 'datacite-xml' THEN 1 ELSE 2 END,
-                     r.datestamp DESC NULLS LAST, w.source, w.record_id, w.work_seq
-        ) AS rn
+-- The record each work_key is judged by, picked over narrow rows (the keys and what orders
+-- them); the wide columns (titles, creators) are joined once to the picked rows only: a window
+-- over whole works rows held 4M titles and creator lists in memory and spilled.
+WITH picked AS (
+    SELECT w.source, w.record_id, w.work_seq, r.datestamp, ra.agency
     FROM works w
     LEFT JOIN raw_records r ON r.source = w.source AND r.record_id = w.record_id
     LEFT JOIN ra_cache ra ON ra.prefix = split_part(w.doi, '/', 1) AND ra.status = 'ok'
-) WHERE rn = 1;
+    QUALIFY row_number() OVER (
+        PARTITION BY w.work_key
+        ORDER BY CASE WHEN w.source_format IN ('jalc-json', 'crossref-json', 'datacite-json') THEN 0
+                      WHEN w.source_format = 'datacite-xml' THEN 1 ELSE 2 END,
+                 r.datestamp DESC NULLS LAST, w.source, w.record_id, w.work_seq
+    ) = 1
+)
+SELECT
+    w.work_key, w.doi, w.source, w.record_id, w.source_format, w.resource_type, w.version,
+    w.year, w.title, w.titles, w.container, w.landing_url,
+    split_part(w.doi, '/', 1) AS prefix,
+    CASE WHEN w.doi IS NULL THEN 'repository'
+         ELSE lower(coalesce(p.agency, w.registration_agency, 'unknown')) END AS registry,
+    CASE WHEN w.source_format IN ('jpcoar', 'junii2') THEN 'jpcoar-xml'
+         WHEN lower(coalesce(p.agency, w.registration_agency)) = 'jalc' THEN 'jalc-xml'
+         WHEN lower(coalesce(p.agency, w.registration_agency)) = 'datacite' THEN 'datacite-json'
+         WHEN lower(coalesce(p.agency, w.registration_agency)) = 'crossref' THEN 'crossref-xml'
+    END AS deposit_format,
+    p.datestamp AS record_date,
+    -- [] when the record names no creator (NULL would make "names no creator" unknown)
+    coalesce(list_distinct(list_filter(list_transform(w.creators,
+        lambda c: lower(trim(coalesce(c.family, split_part(c.name, ',', 1))))), lambda f: f <> '')), [])
+        AS families
+FROM picked p
+JOIN works w USING (source, record_id, work_seq);
 
 -- Title keys (letters and digits, lower case) of every title of 12+ characters.
 CREATE OR REPLACE TEMP TABLE audit_tkeys AS
