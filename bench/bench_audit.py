@@ -136,11 +136,10 @@ def audit(db: Path, threads: int, memory_limit: str) -> None:
 
     from linkgraph.store import Store
 
-    with Store(db) as store:
+    # default: the product's own budget (the audit's batch budget) and out-of-memory retry;
+    # otherwise the limit as --memory-limit gives it (the audit keeps a budget the user chose)
+    with Store(db, memory_limit=None if memory_limit == "default" else memory_limit) as store:
         store.con.execute(f"SET threads = {int(threads)}")
-        if memory_limit != "default":  # default: the product's own budget and out-of-memory retry
-            store.con.execute(f"SET memory_limit = '{memory_limit}'")
-            store.con.execute(f"SET temp_directory = '{db.parent / 'duckdb_tmp'}'")
         t0 = time.perf_counter()
         result = run_audit(store)
         total = time.perf_counter() - t0

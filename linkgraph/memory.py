@@ -86,14 +86,16 @@ def default_budget(avail: int | None = None) -> int:
 
 
 #: the audit's default budget never starts above this (see :func:`batch_budget`)
-BATCH_MAX = 2 * GiB
+BATCH_MAX = 1 * GiB
 
 
 def batch_budget(avail: int | None = None) -> int:
     """The budget a set-based batch job (the audit) starts with: a quarter of the available
-    memory up to 2 GiB, never less than :func:`default_budget`. The audit is joins and
+    memory up to 1 GiB, never less than :func:`default_budget`. The audit is joins and
     aggregates over whole tables, run once after a harvest; under 384 MiB it spills most of its
-    hash tables (1M works: 35 s against 17 s with 3 GB). A quarter of what is available still
+    hash tables. Measured on 1M works / 5M relations (bench_audit.py, 2 threads): 384 MiB
+    28.5 s and 686 MB peak RSS, 1 GiB 18.9 s and 1.4 GB, 2 GiB 13.5 s and 2.1 GB - 1 GiB takes
+    two thirds of the gain for a third of the memory. A quarter of what is available still
     leaves the machine three quarters, and the out-of-memory retry grows it from there."""
     avail = available() if avail is None else avail
     return max(default_budget(avail), min(BATCH_MAX, avail // 4))

@@ -85,8 +85,8 @@ def audited_world_copy(tmp_path: Path) -> Path:
 
 
 def test_the_audit_starts_with_a_batch_budget_unless_one_was_chosen(tmp_path: Path) -> None:
-    assert memory.batch_budget(24 << 30) == 2 << 30  # a big machine: 2 GiB, not 384 MiB
-    assert memory.batch_budget(4 << 30) == 1 << 30  # a quarter of what is available
+    assert memory.batch_budget(24 << 30) == 1 << 30  # a big machine: 1 GiB, not 384 MiB
+    assert memory.batch_budget(2 << 30) == 512 * MiB  # a quarter of what is available
     assert memory.batch_budget(1 << 30) == memory.default_budget(1 << 30)  # never below the default
     with Store(tmp_path / "a.duckdb") as store:
         before = store.memory_budget
