@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -220,23 +220,17 @@ class BatchResult:
     last_seq: int  # change_seq of the batch's last row: the high-water mark once written
 
 
-def build_batch(rows: pa.Table | list[tuple[Any, ...]]) -> BatchResult:
-    """Run the readers over raw rows: an Arrow table of the ``_SELECT`` columns as the
-    pipeline fetches them, or ``(source, record_id, deleted, metadata_format, payload,
-    change_seq)`` tuples. No database: it runs in worker processes, so a worker - not the
-    writing process - turns the Arrow columns into Python values."""
+def build_batch(rows: pa.Table) -> BatchResult:
+    """Run the readers over raw rows: an Arrow table of the ``_SELECT`` columns (source,
+    record_id, deleted, metadata_format, payload, change_seq) as the pipeline fetches them. No
+    database: it runs in worker processes, so a worker - not the writing process - turns the
+    Arrow columns into Python values."""
     batch = Batch()
-    if isinstance(rows, pa.Table):
-        cols = [rows.column(i).to_pylist() for i in range(6)]
-        tuples: Iterable[tuple[Any, ...]] = zip(*cols)
-        count = rows.num_rows
-        last = int(cols[5][-1]) if count else 0
-    else:
-        tuples, count, last = rows, len(rows), int(rows[-1][5]) if rows else 0
-    for source, record_id, deleted, mfmt, payload, change_seq in tuples:
+    cols = [rows.column(i).to_pylist() for i in range(6)]
+    for source, record_id, deleted, mfmt, payload, change_seq in zip(*cols):
         batch.add_record(source, record_id, deleted, mfmt, payload, change_seq)
     return BatchResult(arrowbuild.table(batch.keys, KEYS_SCHEMA), batch.tables(), batch.deleted,
-                       count, last)
+                       rows.num_rows, int(cols[5][-1]) if rows.num_rows else 0)
 
 
 def write_result(cur: duckdb.DuckDBPyConnection, result: BatchResult, *, replace: bool = True) -> None:

@@ -91,11 +91,9 @@ def _partitions(cur: duckdb.DuckDBPyConnection, table: str) -> list[Partition]:
         f"SELECT {select_p}count(*), bit_xor(hash({', '.join(data_cols)})) FROM ({sql}){group}"
     ).fetchall()
     out = []
-    for row in rows:
+    for row in rows:  # an unpartitioned table gives one row, also when it is empty
         values = {c: str(v) for c, v in zip(cols, row[: len(cols)])}
         out.append(Partition(table, values, int(row[len(cols)]), str(row[len(cols) + 1])))
-    if not cols and not out:
-        out.append(Partition(table, {}, 0, "0"))
     return out
 
 
@@ -169,7 +167,7 @@ def export_lake(
     result.bytes = sum(f.stat().st_size for f in root.rglob("*.parquet"))
     manifest = {
         "lake_version": LAKE_VERSION, "exported_at": utcnow().isoformat(), "store": str(store.path),
-        "schema_version": marks[0 + 2] if marks else None,
+        "schema_version": marks[2] if marks else None,
         "high_water": {"raw_change_seq": marks[0] if marks else 0, "crosswalk": marks[1] if marks else 0},
         "rows": result.rows,
         "partitions": [{**asdict(p), "path": p.path} for p in current],
