@@ -144,12 +144,18 @@ def _rel_type_sql(col: str) -> str:
     return f"upper(regexp_replace({col}, '([a-z0-9])([A-Z])', '\\1_\\2', 'g'))"
 
 
+def _scheme_key_sql(scheme: str, value: str) -> str:
+    """The node key of a non-DOI identifier: ``scheme:value``, unless the value already starts
+    with its scheme (``CSTR:...``)."""
+    return (f"CASE WHEN starts_with(lower({value}), lower({scheme}) || ':') THEN {value} "
+            f"ELSE {scheme} || ':' || {value} END")
+
+
 def _target_key_sql(r: str = "r") -> str:
     return (
         f"CASE WHEN {r}.target IS NULL THEN 'raw:' || {r}.target_scheme || ':' || {r}.target_raw "
         f"WHEN {r}.target_scheme = 'doi' THEN 'doi:' || {r}.target "
-        f"WHEN starts_with(lower({r}.target), lower({r}.target_scheme) || ':') THEN {r}.target "
-        f"ELSE {r}.target_scheme || ':' || {r}.target END"
+        f"ELSE {_scheme_key_sql(f'{r}.target_scheme', f'{r}.target')} END"
     )
 
 
@@ -180,8 +186,7 @@ def build_graph_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
             FROM audit_tkeys GROUP BY work_key
         ), al AS (
             SELECT work_key, list_sort(list_distinct(list(alias))) AS aliases FROM (
-                SELECT w.work_key, CASE WHEN starts_with(lower(i.value), i.scheme || ':') THEN i.value
-                                        ELSE i.scheme || ':' || i.value END AS alias
+                SELECT w.work_key, {_scheme_key_sql('i.scheme', 'i.value')} AS alias
                 FROM identifiers i JOIN works w USING (source, record_id, work_seq)
                 WHERE i.scheme IN ('cstr', 'url')
                 UNION ALL

@@ -49,6 +49,14 @@ SELECT DISTINCT work_key, doi, tkey FROM (
 ) WHERE length(tkey) >= 12;
 ALTER TABLE audit_works DROP COLUMN titles;
 
+-- CSTR -> the DOI of the held work that carries it (ScienceDB issues both; journals ask authors
+-- to cite data by DOI or CSTR): a link to a CSTR is a link to that DOI (audit_links,
+-- audit_text_links).
+CREATE OR REPLACE TEMP TABLE audit_cstr AS
+SELECT i.value AS cstr, min(w.doi) AS doi FROM identifiers i
+JOIN works w USING (source, record_id, work_seq)
+WHERE i.scheme = 'cstr' AND w.doi IS NOT NULL GROUP BY i.value;
+
 -- DOI -> DOI links, one row per (subject, type, target). stated: the subject's own record says
 -- so (Crossref shows links other records assert as asserted-by "object"). h hashes the link,
 -- hb the reciprocal it calls for: anti-joins on one BIGINT instead of three strings (a 64-bit
@@ -66,13 +74,9 @@ FROM (
           AND asserted_by <> 'text'  -- found in a description: never a stated link (audit_text_links)
         UNION ALL
         -- a link to a CSTR is a link to the DOI of the held work that carries that CSTR
-        -- (ScienceDB issues both; journals ask authors to cite data by DOI or CSTR)
         SELECT r.subject_doi, r.relation_type, c.doi, r.asserted_by, r.source
         FROM relations r
-        JOIN (SELECT i.value AS cstr, min(w.doi) AS doi FROM identifiers i
-              JOIN works w USING (source, record_id, work_seq)
-              WHERE i.scheme = 'cstr' AND w.doi IS NOT NULL GROUP BY i.value) c
-          ON c.cstr = r.target
+        JOIN audit_cstr c ON c.cstr = r.target
         WHERE r.target_scheme = 'cstr' AND r.subject_doi IS NOT NULL AND r.asserted_by <> 'text'
           AND c.doi <> r.subject_doi  -- a record's own CSTR (IsIdenticalTo, crosswalks/registry.py)
     )

@@ -6,22 +6,14 @@
 -- relation_type: the relation the subject's owner would state, from both works' types
 -- (dataset -> article IsSupplementTo, article -> dataset IsSupplementedBy, author version ->
 -- version of record IsVersionOf, article -> article References; IsRelatedTo otherwise).
-WITH wanted AS (SELECT DISTINCT target_scheme, target FROM relations
-                WHERE asserted_by = 'text' AND target_scheme IN ('cstr', 'url')),
-held_by_cstr AS (
-    SELECT i.value AS cstr, min(w.doi) AS doi FROM identifiers i
-    JOIN works w USING (source, record_id, work_seq)
-    WHERE i.scheme = 'cstr' AND w.doi IS NOT NULL
-      AND i.value IN (SELECT target FROM wanted WHERE target_scheme = 'cstr')
-    GROUP BY i.value
-),
+WITH wanted AS (SELECT DISTINCT target FROM relations WHERE asserted_by = 'text' AND target_scheme = 'url'),
 held_by_url AS (  -- a landing page, or a URL the record gives as its identifier (DataCite XML)
     SELECT url, min(doi) AS doi FROM (
         SELECT landing_url AS url, doi FROM audit_works WHERE landing_url IS NOT NULL AND doi IS NOT NULL
         UNION ALL
         SELECT i.value, w.doi FROM identifiers i JOIN works w USING (source, record_id, work_seq)
         WHERE i.scheme = 'url' AND w.doi IS NOT NULL)
-    WHERE url IN (SELECT target FROM wanted WHERE target_scheme = 'url')
+    WHERE url IN (SELECT target FROM wanted)
     GROUP BY url
 ),
 mined AS (
@@ -29,7 +21,7 @@ mined AS (
            CASE r.target_scheme WHEN 'doi' THEN r.target WHEN 'cstr' THEN c.doi ELSE u.doi END AS target,
            r.target_raw, r.evidence
     FROM relations r
-    LEFT JOIN held_by_cstr c ON r.target_scheme = 'cstr' AND c.cstr = r.target
+    LEFT JOIN audit_cstr c ON r.target_scheme = 'cstr' AND c.cstr = r.target  -- audit_prepare.sql
     LEFT JOIN held_by_url u ON r.target_scheme = 'url' AND u.url = r.target
     WHERE r.asserted_by = 'text' AND r.target IS NOT NULL
 ),
