@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from linkgraph.crosswalks import (
@@ -26,6 +27,7 @@ from linkgraph.crosswalks import (
 )
 from linkgraph.crosswalks.jsonutil import parse_json
 from linkgraph.crosswalks.model import Relation, Work
+from linkgraph.crosswalks.oai import is_oai_response, split_records
 
 from linkgraph.errors import UsageError
 
@@ -169,3 +171,30 @@ def _detect_json(data: bytes) -> str:
         if "data" in doc or "attributes" in doc or "relatedIdentifiers" in doc:
             return datacite_json.FORMAT
     raise UndetectableFormatError("JSON payload: not a Crossref, DataCite or JaLC record")
+
+
+@dataclass(slots=True)
+class DocumentRecord:
+    """One record of a file: its OAI identifier (None: the file is one payload), whether the
+    OAI header marks it deleted, and the works read from it."""
+
+    record_id: str | None
+    deleted: bool
+    works: list[Work]
+
+
+def read_document(data: bytes, fmt: str | None = None) -> list[DocumentRecord]:
+    """The records of one file: an OAI-PMH response split into its records, each read with
+    ``fmt`` or its own detected format; anything else read as one payload. Raises
+    :class:`UnknownFormatError` for an unknown ``fmt``, :class:`UndetectableFormatError` for a
+    payload no reader recognises, and :class:`UsageError` for an OAI-PMH response that cannot
+    be split."""
+    reader = resolve(fmt) if fmt else None
+    if not is_oai_response(data):
+        return [DocumentRecord(None, False, read(reader or detect_format(data), data))]
+    records, problem = split_records(data)
+    if problem is not None:
+        raise UsageError(f"cannot read OAI-PMH response: {problem}")
+    return [DocumentRecord(rec.identifier, True, []) if rec.deleted or rec.payload is None
+            else DocumentRecord(rec.identifier, False, read(reader or detect_format(rec.payload), rec.payload))
+            for rec in records]

@@ -27,22 +27,18 @@ from typing import Any
 
 import pyarrow as pa
 from linkgraph.crosswalks.model import Work
-from linkgraph.crosswalks.oai import is_oai_response, split_records
 from linkgraph.crosswalks.pipeline import Batch, BatchResult, write_result
-from linkgraph.crosswalks.registry import UndetectableFormatError, detect_format, read, resolve
+from linkgraph.crosswalks.registry import UndetectableFormatError, UnknownFormatError, read_document
 from linkgraph.crosswalks.vocab import relation_types
-from linkgraph.graph.audit import run_audit
+from linkgraph.graph.audit import KINDS, run_audit
 
+from linkgraph.errors import UsageError
 from linkgraph.store import Store, open_for_reading
 
 SOURCE = "deposit"
-#: audit kinds a check reports (unverifiable_reciprocal is every link out of a lone deposit)
-REPORTED = (
-    "missing_reciprocal", "version_one_way", "text_only_link", "version_missing", "version_cycle",
-    "duplicate_url", "identical_pair", "same_content", "malformed_target", "unknown_doi",
-    "self_link", "supplement_not_publication",
-)
-DUPLICATES = ("duplicate_url", "identical_pair", "same_content")
+#: audit kinds a check reports: all but unverifiable_reciprocal (every link out of a lone deposit)
+REPORTED = tuple(k for kinds in KINDS.values() for k in kinds if k != "unverifiable_reciprocal")
+DUPLICATES = KINDS["duplicates"]
 
 
 @dataclass(slots=True)
@@ -100,26 +96,18 @@ def read_deposit(path: Path, fmt: str | None = None) -> tuple[DepositFile, list[
         data = path.read_bytes()
     except OSError as exc:
         return DepositFile(name, fmt, 0, f"cannot read: {exc.strerror or exc}"), []
-    reader = resolve(fmt) if fmt else None
-    payloads: list[tuple[str, bytes]] = []
-    if is_oai_response(data):
-        records, problem = split_records(data)
-        if problem is not None:
-            return DepositFile(name, "oai-pmh", 0, f"cannot read OAI-PMH response: {problem}"), []
-        payloads = [(f"{name}:{r.identifier}", r.payload) for r in records if not r.deleted and r.payload]
-    else:
-        payloads = [(name, data)]
-    works: list[tuple[str, Work]] = []
-    formats: set[str] = set()
-    for record_id, payload in payloads:
-        try:
-            used = reader or detect_format(payload)
-        except UndetectableFormatError as exc:
-            return DepositFile(name, None, 0, f"not a metadata format linkgraph reads: {exc}"), []
-        formats.add(used)
-        works.extend((record_id, w) for w in read(used, payload))
+    try:
+        records = read_document(data, fmt)
+    except UndetectableFormatError as exc:
+        return DepositFile(name, None, 0, f"not a metadata format linkgraph reads: {exc}"), []
+    except UnknownFormatError:
+        raise  # a usage error: --format names no reader
+    except UsageError as exc:  # an OAI-PMH response that cannot be split
+        return DepositFile(name, "oai-pmh", 0, str(exc)), []
+    works = [(name if rec.record_id is None else f"{name}:{rec.record_id}", w)
+             for rec in records for w in rec.works]
     readable = [(rid, w) for rid, w in works if w.readable]
-    shown = ", ".join(sorted(formats)) or None
+    shown = ", ".join(sorted({w.source_format for _, w in works})) or None
     if not readable:
         problems = "; ".join(p for _, w in works for p in w.problems) or "no record in the file"
         return DepositFile(name, shown, 0, problems), []

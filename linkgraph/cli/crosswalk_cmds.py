@@ -21,11 +21,9 @@ from linkgraph.cli.common import (
     record_progress,
 )
 from linkgraph.crosswalks.model import Work
-from linkgraph.crosswalks.oai import is_oai_response, split_records
 from linkgraph.crosswalks.pipeline import CrosswalkStats, run_crosswalk
-from linkgraph.crosswalks.registry import detect_format, read, resolve
+from linkgraph.crosswalks.registry import read_document
 from linkgraph.crosswalks.report import render, report_from_db
-from linkgraph.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -140,21 +138,13 @@ def register(app: typer.Typer) -> None:
 
 def convert_file(data: bytes, fmt: str | None) -> list[dict[str, Any]]:
     """The JSON-ready records of one file (an OAI-PMH response is split into its records)."""
-    reader = resolve(fmt) if fmt else None
     out: list[dict[str, Any]] = []
-    if is_oai_response(data):
-        records, problem = split_records(data)
-        if problem is not None:
-            raise UsageError(f"cannot read OAI-PMH response: {problem}")
-        for rec in records:
-            if rec.deleted or rec.payload is None:
-                out.append({"record_id": rec.identifier, "deleted": True})
-                continue
-            works = read(reader or detect_format(rec.payload), rec.payload)
-            out.extend(_dump(w, rec.identifier) for w in works)
-        return out
-    works = read(reader or detect_format(data), data)
-    return [_dump(w, w.record_id or w.doi) for w in works]
+    for rec in read_document(data, fmt):
+        if rec.deleted:
+            out.append({"record_id": rec.record_id, "deleted": True})
+        else:
+            out.extend(_dump(w, rec.record_id or w.record_id or w.doi) for w in rec.works)
+    return out
 
 
 def _dump(work: Work, record_id: str | None) -> dict[str, Any]:
