@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import duckdb
 import networkx as nx
@@ -33,8 +34,16 @@ def version_cycles(cur: duckdb.DuckDBPyConnection) -> tuple[pa.Table, dict[str, 
         if after == before:
             break
         before = after
+    table = cycle_findings(cur.execute("SELECT src, dst FROM audit_version_edges").fetchall())
+    stats = {"version_edges": total, "after_pruning": before, "prune_passes": passes}
+    return table, stats
+
+
+def cycle_findings(edges: Iterable[tuple[str, str]]) -> pa.Table:
+    """``version_cycle`` findings (``found_schema``) of the pruned version graph's edges (the
+    DuckDB audit and the Spark one both cut the graph out and hand it here)."""
     graph = nx.DiGraph()
-    graph.add_edges_from(cur.execute("SELECT src, dst FROM audit_version_edges").fetchall())
+    graph.add_edges_from(edges)
     rows: dict[str, list[object]] = {c: [] for c in CYCLE_COLUMNS}
     for comp in nx.strongly_connected_components(graph):
         if len(comp) < 2:
@@ -48,8 +57,7 @@ def version_cycles(cur: duckdb.DuckDBPyConnection) -> tuple[pa.Table, dict[str, 
                   json.dumps({"cycle": cycle + [cycle[0]], "members": sorted(comp)}))
         for col, value in zip(CYCLE_COLUMNS, values):
             rows[col].append(value)
-    stats = {"version_edges": total, "after_pruning": before, "prune_passes": passes}
-    return pa.table(rows, schema=found_schema()), stats
+    return pa.table(rows, schema=found_schema())
 
 
 def found_schema() -> pa.Schema:
@@ -67,21 +75,26 @@ def _count(cur: duckdb.DuckDBPyConnection) -> int:
 DUPLICATE_KINDS = ("duplicate_url", "identical_pair", "same_content")
 
 
+def cluster_ids(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """DOI -> its cluster's id (the smallest DOI of its connected component of the pairs)."""
+    graph = nx.Graph()
+    graph.add_edges_from(pairs)
+    cluster_of: dict[str, str] = {}
+    for comp in nx.connected_components(graph):
+        cid = min(comp)
+        for node in comp:
+            cluster_of[node] = cid
+    return cluster_of
+
+
 def duplicate_clusters(cur: duckdb.DuckDBPyConnection, run_id: int) -> int:
     """Set ``cluster_id`` on this run's duplicate findings; returns the number of clusters."""
     pairs = cur.execute(
         "SELECT finding_id, subject_doi, object_doi FROM findings WHERE run_id = ? AND kind IN "
-        "('duplicate_url', 'identical_pair', 'same_content') AND object_doi IS NOT NULL", [run_id]
+        f"({', '.join(repr(k) for k in DUPLICATE_KINDS)}) AND object_doi IS NOT NULL", [run_id]
     ).fetchall()
-    graph = nx.Graph()
-    graph.add_edges_from((a, b) for _, a, b in pairs)
-    cluster_of: dict[str, str] = {}
-    count = 0
-    for comp in nx.connected_components(graph):
-        count += 1
-        cid = min(comp)
-        for node in comp:
-            cluster_of[node] = cid
+    cluster_of = cluster_ids((a, b) for _, a, b in pairs)
+    count = len(set(cluster_of.values()))
     table = pa.table({
         "finding_id": [f for f, _, _ in pairs],
         "cluster_id": [cluster_of[a] for _, a, _ in pairs],

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -156,12 +155,7 @@ def export_lake(
         cur.execute("COMMIT")
     finally:
         cur.close()
-    keep = {p.path for p in current}
-    for path in set(before) - keep:
-        gone = root / path
-        if gone.is_dir():
-            shutil.rmtree(gone)
-            result.removed += 1
+    result.removed = _sweep(root, {p.path for p in current})
     _prune_empty_dirs(root)
     result.partitions = len(current)
     result.bytes = sum(f.stat().st_size for f in root.rglob("*.parquet"))
@@ -177,6 +171,24 @@ def export_lake(
     os.replace(tmp, root / MANIFEST)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _sweep(root: Path, keep: set[str]) -> int:
+    """Delete every Parquet file of the exported tables but the kept partitions' data.parquet
+    (partitions gone from the store, files another writer - ``lake crosswalk`` - left);
+    returns the partitions removed."""
+    removed: set[Path] = set()
+    for table in TABLES:
+        for file in (root / table).rglob("*") if (root / table).is_dir() else ():
+            if not file.is_file():
+                continue
+            part = file.parent.relative_to(root).as_posix()
+            if part in keep and file.name == "data.parquet":
+                continue
+            if part not in keep and file.suffix == ".parquet":
+                removed.add(file.parent)
+            file.unlink()
+    return len(removed)
 
 
 def _prune_empty_dirs(root: Path) -> None:

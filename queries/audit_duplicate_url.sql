@@ -18,5 +18,5 @@ SELECT DISTINCT
     u.doi AS object_doi, u.doi AS object_raw,
     CAST(NULL AS VARCHAR) AS relation_type, CAST(NULL AS DOUBLE) AS score,
     json_object('landing_url', u.landing_url, 'dois_on_url', g.n, 'dois', g.dois,
-                'dois_listed', len(g.dois))::VARCHAR AS evidence
+                'dois_listed', array_length(g.dois))::VARCHAR AS evidence
 FROM g JOIN u ON u.ukey = g.ukey AND u.doi <> g.first_doi;

@@ -18,7 +18,7 @@ SELECT
     json_object(
         'stated', s.subject_doi || ' ' || s.relation_type || ' ' || s.target,
         'expected_back', s.target || ' ' || s.inverse || ' ' || s.subject_doi,
-        'target_held', h.doi IS NOT NULL
+        'target_held', (h.doi IS NOT NULL)
     )::VARCHAR AS evidence
 FROM audit_links s
 ANTI JOIN audit_links b ON b.h = s.hb

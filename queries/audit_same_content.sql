@@ -38,14 +38,14 @@ parent_of AS (
 -- type condition between the two sides made info x info (6668^2 rows at 60k synthetic records,
 -- out of memory at the default budget) before the few candidate pairs were met
 cand_x AS MATERIALIZED (
-    SELECT c.a, c.b, x.* EXCLUDE (doi) FROM cand c JOIN info x ON x.doi = c.a
+    SELECT c.a, c.b, x.year, x.resource_type, x.version, x.container, x.title, x.families FROM cand c JOIN info x ON x.doi = c.a
 ),
 pairs AS (
     SELECT x.a, x.b, x.title AS title_a, y.title AS title_b, x.year AS year_a, y.year AS year_b,
            x.resource_type AS rtype, list_sort(list_intersect(x.families, y.families)) AS shared,
-           CASE WHEN least(len(x.families), len(y.families)) = 0 THEN 0.0
-                ELSE len(list_intersect(x.families, y.families))::DOUBLE
-                     / least(len(x.families), len(y.families)) END AS creator_overlap,
+           CASE WHEN least(array_length(x.families), array_length(y.families)) = 0 THEN 0.0
+                ELSE array_length(list_intersect(x.families, y.families))::DOUBLE
+                     / least(array_length(x.families), array_length(y.families)) END AS creator_overlap,
            x.year = y.year AS same_year, abs(x.year - y.year) = 1 AS near_year,
            x.container = y.container AS same_container
     FROM cand_x x

@@ -62,7 +62,7 @@ SELECT
               THEN 'References'
          ELSE 'IsRelatedTo' END AS relation_type,
     CAST(NULL AS DOUBLE) AS score,
-    json_object('sentence', p.sentence, 'found_as', p.found_as, 'target_held', t.doi IS NOT NULL,
+    json_object('sentence', p.sentence, 'found_as', p.found_as, 'target_held', (t.doi IS NOT NULL),
                 'subject_type', s.resource_type, 'target_type', t.resource_type)::VARCHAR AS evidence
 FROM pairs p
 LEFT JOIN audit_works s ON s.work_key = p.work_key

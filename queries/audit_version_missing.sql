@@ -28,7 +28,7 @@ pairs AS (
 scored AS (
     SELECT p.am_key, p.vor_key, any_value(p.tkey) AS tkey,
            any_value(list_sort(list_intersect(fa.families, fv.families))) AS shared,
-           any_value(len(fa.families)) AS n_am, any_value(len(fv.families)) AS n_vor
+           any_value(array_length(fa.families)) AS n_am, any_value(array_length(fv.families)) AS n_vor
     FROM pairs p
     JOIN fam fa ON fa.work_key = p.am_key
     JOIN fam fv ON fv.work_key = p.vor_key
@@ -50,7 +50,7 @@ SELECT
 FROM scored s
 JOIN am a ON a.work_key = s.am_key
 JOIN vor v ON v.work_key = s.vor_key
-WHERE (len(s.shared) > 0 OR ((s.n_am = 0 OR s.n_vor = 0) AND abs(coalesce(a.year, 0) - coalesce(v.year, 0)) <= 1))
+WHERE (array_length(s.shared) > 0 OR ((s.n_am = 0 OR s.n_vor = 0) AND abs(coalesce(a.year, 0) - coalesce(v.year, 0)) <= 1))
   AND NOT EXISTS (SELECT 1 FROM linked l WHERE l.work_key = a.work_key AND l.target = v.doi)
   AND NOT EXISTS (SELECT 1 FROM linked l WHERE a.doi IS NOT NULL AND l.work_key = v.work_key AND l.target = a.doi)
-QUALIFY row_number() OVER (PARTITION BY a.work_key ORDER BY len(s.shared) DESC, v.doi) = 1;
+QUALIFY row_number() OVER (PARTITION BY a.work_key ORDER BY array_length(s.shared) DESC, v.doi) = 1;

@@ -1,0 +1,93 @@
+"""A Spark session for the lake jobs, and the lake's tables as Spark views.
+
+pyspark is an optional extra (``pip install -e '.[spark]'``) and needs a Java 17+ runtime;
+both are checked before a session starts, so a missing one is a clear usage error (exit 2),
+not a Py4J trace. ``master`` is ``local[N]`` on one machine or a cluster URL (``spark://``,
+``yarn``, ``k8s://``); the workers must have linkgraph installed, as the crosswalk runs its
+readers there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from linkgraph.errors import UsageError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+DEFAULT_MASTER = "local[*]"
+#: the lake's tables a job reads, and the columns it needs of each (raw payloads are only read
+#: by the crosswalk)
+LAKE_TABLES = ("raw_records", "works", "identifiers", "relations", "problems", "ra_cache", "unknown_dois")
+
+
+class SparkUnavailable(UsageError):
+    """pyspark or Java is missing."""
+
+
+def check_spark() -> None:
+    """Raise ``SparkUnavailable`` naming what to install when pyspark or Java is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise SparkUnavailable(
+            "the lake's Spark jobs need pyspark: pip install -e '.[spark]' (and a Java 17+ runtime)"
+        ) from exc
+    java_home = os.environ.get("JAVA_HOME")
+    if not (java_home and Path(java_home, "bin", "java").exists()) and shutil.which("java") is None:
+        raise SparkUnavailable("Spark needs a Java 17+ runtime: install one (e.g. OpenJDK 17) and put "
+                               "`java` on PATH or set JAVA_HOME")
+
+
+@contextmanager
+def spark_session(master: str = DEFAULT_MASTER, *, app: str = "linkgraph",
+                  conf: dict[str, str] | None = None) -> Iterator[SparkSession]:
+    """A session for one job, stopped at the end. Python workers run this interpreter (the one
+    linkgraph is installed in); times are UTC as in the store; partition values stay strings."""
+    check_spark()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.master(master).appName(app)
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # instants as Parquet TIMESTAMP_MICROS (UTC-adjusted), which DuckDB reads as TIMESTAMPTZ
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    )
+    if master.startswith("local"):  # a few shuffle partitions per core, not Spark's 200
+        builder = builder.config("spark.sql.shuffle.partitions", str(max(4, 2 * (os.cpu_count() or 2))))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame:
+    """One lake table with its Hive partition columns (``registry``, ``month``) as strings."""
+    path = Path(root) / table
+    if not path.is_dir():
+        raise UsageError(f"{root} holds no {table} table: run `linkgraph lake export` first")
+    reader: Any = spark.read.option("basePath", str(path)).option("recursiveFileLookup", "false")
+    return reader.parquet(str(path))
+
+
+def register_lake(spark: SparkSession, root: Path, tables: tuple[str, ...] = LAKE_TABLES) -> None:
+    """Each lake table as a temporary view of its own name."""
+    for table in tables:
+        read_table(spark, root, table).createOrReplaceTempView(table)
