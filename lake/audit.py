@@ -210,21 +210,31 @@ def _with_clusters(spark: SparkSession, findings: DataFrame) -> DataFrame:
 
 
 def _write(findings: DataFrame, directory: Path, result: SparkAuditResult) -> None:
-    """Write beside the old findings and swap: a killed job leaves the previous run readable."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
+    """Replace the findings of the families this run audited (those of the others stay, as in
+    the store): each family is written beside its place and swapped in, so a killed job
+    leaves the previous findings readable."""
+    directory.mkdir(parents=True, exist_ok=True)
     staging = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
     if staging.exists():
         shutil.rmtree(staging)
-    findings.write.partitionBy("family").parquet(str(staging))
+    try:
+        findings.write.partitionBy("family").parquet(str(staging))
+        for family in result.families:
+            new, place = staging / f"family={family}", directory / f"family={family}"
+            old = directory / f".family={family}.old"
+            if place.exists():
+                os.replace(place, old)
+            if new.exists():
+                os.replace(new, place)
+            if old.exists():
+                shutil.rmtree(old)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     run = {"run_id": result.run_id, "engine": "spark", "finished_at": utcnow().isoformat(),
-           "families": result.families, "counts": result.counts}
-    (staging / RUN_FILE).write_text(json.dumps(run, indent=1), "utf-8")
-    old = directory.with_name(f".{directory.name}.{os.getpid()}.old")
-    if directory.exists():
-        os.replace(directory, old)
-    os.replace(staging, directory)
-    if old.exists():
-        shutil.rmtree(old)
+           "families": result.families, "counts": result.counts, "seconds": result.timings}
+    tmp = directory / f".{RUN_FILE}.tmp"
+    tmp.write_text(json.dumps(run, indent=1), "utf-8")
+    os.replace(tmp, directory / RUN_FILE)
 
 
 def summary(result: SparkAuditResult) -> dict[str, object]:

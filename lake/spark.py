@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,9 +37,10 @@ def check_spark() -> None:
     """Raise ``SparkUnavailable`` naming what to install when pyspark or Java is missing."""
     try:
         import pyspark  # noqa: F401
+        import sqlglot  # noqa: F401
     except ImportError as exc:
         raise SparkUnavailable(
-            "the lake's Spark jobs need pyspark: pip install -e '.[spark]' (and a Java 17+ runtime)"
+            f"the lake's Spark jobs need {exc.name}: pip install -e '.[spark]' (and a Java 17+ runtime)"
         ) from exc
     java_home = os.environ.get("JAVA_HOME")
     if not (java_home and Path(java_home, "bin", "java").exists()) and shutil.which("java") is None:
@@ -52,6 +54,9 @@ def spark_session(master: str = DEFAULT_MASTER, *, app: str = "linkgraph",
     """A session for one job, stopped at the end. Python workers run this interpreter (the one
     linkgraph is installed in); times are UTC as in the store; partition values stay strings."""
     check_spark()
+    # pyspark 4.x warns on every Arrow call that pandas 3 is newer than it was tested with; the
+    # lake jobs hand Arrow batches, not pandas frames
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession

@@ -17,6 +17,20 @@ PrefixOption = Annotated[
 ]
 
 
+FindingsFromOption = Annotated[
+    Path | None,
+    typer.Option("--findings-from", help="Read the findings a Spark audit wrote into this lake "
+                 "(`linkgraph lake audit DIR`) instead of the store's; the scorecard stays the store's."),
+]
+
+
+def _lake_findings(store: Store, directory: Path | None) -> None:
+    if directory is not None:
+        from linkgraph.lake.findings import use_lake_findings
+
+        use_lake_findings(store.con, directory)
+
+
 def _check_prefix(store: Store, prefix: str | None) -> None:
     """A DOI prefix the store holds no work of is a typo, not an empty report."""
     if prefix is None:
@@ -41,6 +55,7 @@ def report(
     max_findings: Annotated[
         int, typer.Option("--max-findings", min=0, help="Findings listed per kind (0: all); the rest via `export`.")
     ] = 200,
+    findings_from: FindingsFromOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -52,6 +67,7 @@ def report(
     guard_output(out, path, directory=False)
     with open_for_reading(path) as store:
         _check_prefix(store, prefix)
+        _lake_findings(store, findings_from)
         data = write_report(store, out, prefix=prefix, max_findings=max_findings)
     if json_out:
         print_json({"out": str(out), "run_id": data.card.run_id, "prev_run_id": data.card.prev_run_id,
@@ -80,6 +96,7 @@ def export(
     kind: Annotated[
         list[str] | None, typer.Option("--kind", help="Only these finding kinds or audit families (repeat).")
     ] = None,
+    findings_from: FindingsFromOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -95,6 +112,7 @@ def export(
     guard_output(out_dir, path, directory=True)
     with open_for_reading(path) as store:
         _check_prefix(store, prefix)
+        _lake_findings(store, findings_from)
         written = run_export(store, out_dir, tables=tuple(tables or TABLES), formats=tuple(formats or FORMATS),
                              excel=excel, prefix=prefix, kinds=tuple(kind or ()))
     if json_out:
