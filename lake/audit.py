@@ -64,22 +64,45 @@ class SparkAuditResult:
         return sum(self.counts.values())
 
 
-def _materialise(spark: SparkSession, name: str, sql: str) -> DataFrame:
-    """A working table computed once (as DuckDB's TEMP TABLE): checkpointed, so later queries
-    and a table defined over itself (the version graph's pruning) read the rows, not the plan."""
-    df = spark.sql(sql).localCheckpoint(eager=True)
+class _Scratch:
+    """Working tables computed once (as DuckDB's TEMP TABLEs) and kept as Parquet in a scratch
+    directory beside the findings: later queries, and a table defined over itself (the version
+    graph's pruning), read rows, not a growing plan; the rows spill to disk, not to the
+    driver; and on a cluster the directory is on the storage the lake is on. (Spark's
+    ``localCheckpoint`` would do in memory, but a union over checkpointed plans fails in Spark
+    4.x with ``key not found`` on a column.)"""
+
+    def __init__(self, spark: SparkSession, directory: Path) -> None:
+        self.spark = spark
+        self.directory = directory
+        self.count = 0
+        shutil.rmtree(directory, ignore_errors=True)
+
+    def keep(self, df: DataFrame) -> DataFrame:
+        self.count += 1
+        path = str(self.directory / f"t{self.count}")
+        df.write.parquet(path)
+        return self.spark.read.parquet(path)
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _materialise(work: _Scratch, name: str, sql: str) -> DataFrame:
+    df = work.keep(work.spark.sql(sql))
     df.createOrReplaceTempView(name)
     return df
 
 
-def _run_file(spark: SparkSession, name: str, params: dict[str, object]) -> DataFrame | None:
+def _run_file(work: _Scratch, name: str, params: dict[str, object]) -> DataFrame | None:
     """Run one query file's statements; the last SELECT's rows (None when it has none)."""
+    spark = work.spark
     last: DataFrame | None = None
     for st in translate(load_query(name), params):
         if st.name in _STORE_ONLY:
             continue
         if st.action == "table":
-            _materialise(spark, st.name or "", st.sql)
+            _materialise(work, st.name or "", st.sql)
         elif st.action == "view":
             spark.sql(st.sql).createOrReplaceTempView(st.name or "")
         else:
@@ -87,13 +110,13 @@ def _run_file(spark: SparkSession, name: str, params: dict[str, object]) -> Data
     return last
 
 
-def _version_cycles(spark: SparkSession) -> DataFrame:
-    edges = _run_file(spark, "audit_version_edges", {})
-    del edges
+def _version_cycles(work: _Scratch) -> DataFrame:
+    spark = work.spark
+    _run_file(work, "audit_version_edges", {})
     before = spark.table("audit_version_edges").count()
     passes = 0
     while before and passes < MAX_PRUNE_PASSES:
-        _run_file(spark, "audit_version_prune", {})
+        _run_file(work, "audit_version_prune", {})
         passes += 1
         after = spark.table("audit_version_edges").count()
         if after == before:
@@ -135,44 +158,52 @@ def run_spark_audit(
         if progress is not None:
             progress(step, result.timings[step])
 
-    t0 = time.perf_counter()
-    register_lake(spark, root)
-    spark.createDataFrame(_inverse_table()).createOrReplaceTempView("audit_inverse")
-    spark.createDataFrame(fix_vocab_table()).createOrReplaceTempView("audit_fix_vocab")
-    _run_file(spark, "audit_prepare", {})
-    timed("prepare", t0)
-    parts: list[DataFrame] = []
-    for family in families:
-        found: DataFrame | None = None
-        for name in FAMILIES[family]:
+    work = _Scratch(spark, target / f".audit-work.{os.getpid()}")
+    try:
+        t0 = time.perf_counter()
+        register_lake(spark, root)
+        spark.createDataFrame(_inverse_table()).createOrReplaceTempView("audit_inverse")
+        spark.createDataFrame(fix_vocab_table()).createOrReplaceTempView("audit_fix_vocab")
+        _run_file(work, "audit_prepare", {})
+        timed("prepare", t0)
+        parts: list[DataFrame] = []
+        for family in families:
+            found: DataFrame | None = None
+            for name in FAMILIES[family]:
+                t0 = time.perf_counter()
+                rows = _version_cycles(work) if name == "version_cycles" else _run_file(work, name, _PARAMS)
+                assert rows is not None, name
+                rows = work.keep(rows)  # run here, so the step's time is its own
+                found = rows if found is None else found.unionByName(rows)
+                timed(name, t0)
+            assert found is not None
             t0 = time.perf_counter()
-            rows = _version_cycles(spark) if name == "version_cycles" else _run_file(spark, name, _PARAMS)
-            assert rows is not None, name
-            found = rows if found is None else found.unionByName(rows)
-            timed(name, t0)
-        assert found is not None
-        found.createOrReplaceTempView("audit_found")
-        enriched = _run_file(spark, "audit_enrich", {"run_id": result.run_id, "family": family})
-        assert enriched is not None
-        parts.append(enriched)  # analysed now: the next family's audit_found does not change it
-    t0 = time.perf_counter()
-    findings = parts[0]
-    for part in parts[1:]:
-        findings = findings.unionByName(part)
-    findings = findings.localCheckpoint(eager=True)
-    findings = _with_verdicts(spark, findings)
-    findings = _with_clusters(spark, findings)
-    findings.createOrReplaceTempView("spark_findings")
-    for kind, n in spark.sql("SELECT kind, count(*) FROM spark_findings GROUP BY kind").collect():
-        result.counts[str(kind)] = int(n)
-    _write(findings, target / FINDINGS, result)
-    timed("write", t0)
+            found.createOrReplaceTempView("audit_found")
+            enriched = _run_file(work, "audit_enrich", {"run_id": result.run_id, "family": family})
+            assert enriched is not None
+            parts.append(work.keep(enriched))
+            timed(f"enrich_{family}", t0)
+        t0 = time.perf_counter()
+        findings = parts[0]
+        for part in parts[1:]:
+            findings = findings.unionByName(part)
+        findings = _with_clusters(work, _with_verdicts(work, findings))
+        timed("fix_fragments_and_clusters", t0)
+        t0 = time.perf_counter()
+        findings.createOrReplaceTempView("spark_findings")
+        for kind, n in spark.sql("SELECT kind, count(*) FROM spark_findings GROUP BY kind").collect():
+            result.counts[str(kind)] = int(n)
+        _write(findings, target / FINDINGS, result)
+        timed("write", t0)
+    finally:
+        work.close()
     return result
 
 
-def _with_verdicts(spark: SparkSession, findings: DataFrame) -> DataFrame:
+def _with_verdicts(work: _Scratch, findings: DataFrame) -> DataFrame:
     """``fix_valid`` / ``fix_schema`` as ``graph.fixes.validate_fixes`` sets them: fragments of
     one shape (format, kind, relation type) differ only in the escaped DOI, so one is validated."""
+    spark = work.spark
     findings.createOrReplaceTempView("spark_found")
     shapes = spark.sql(
         "SELECT fix_format, kind, relation_type, min(fix_fragment) FROM spark_found"
@@ -184,17 +215,18 @@ def _with_verdicts(spark: SparkSession, findings: DataFrame) -> DataFrame:
     spark.createDataFrame(rows, "v_shape STRING, v_valid BOOLEAN, v_schema STRING") \
         .createOrReplaceTempView("spark_verdicts")
     shape = "CASE WHEN f.fix_fragment IS NOT NULL THEN concat_ws('|', f.fix_format, f.kind, coalesce(f.relation_type, '')) END"
-    return spark.sql(
+    return work.keep(spark.sql(
         "SELECT f.* EXCEPT (fix_valid, fix_schema),"
         " CASE WHEN v.v_shape IS NULL THEN f.fix_valid ELSE v.v_valid END AS fix_valid,"
         " CASE WHEN v.v_shape IS NULL THEN f.fix_schema ELSE v.v_schema END AS fix_schema"
         f" FROM spark_found f LEFT JOIN spark_verdicts v ON v.v_shape = {shape}"
-    ).localCheckpoint(eager=True)
+    ))
 
 
-def _with_clusters(spark: SparkSession, findings: DataFrame) -> DataFrame:
+def _with_clusters(work: _Scratch, findings: DataFrame) -> DataFrame:
     """``cluster_id`` of the duplicate findings as ``graph.networks.duplicate_clusters`` sets it
     (the smallest DOI of each connected component of the duplicate pairs)."""
+    spark = work.spark
     findings.createOrReplaceTempView("spark_found_c")
     pairs = spark.sql(
         "SELECT DISTINCT subject_doi, object_doi FROM spark_found_c WHERE kind IN"
@@ -202,11 +234,11 @@ def _with_clusters(spark: SparkSession, findings: DataFrame) -> DataFrame:
     cluster_of = cluster_ids((a, b) for a, b in pairs)
     spark.createDataFrame(list(cluster_of.items()), "c_doi STRING, c_id STRING") \
         .createOrReplaceTempView("spark_clusters")
-    return spark.sql(
+    return work.keep(spark.sql(
         "SELECT f.* EXCEPT (cluster_id), c.c_id AS cluster_id FROM spark_found_c f"
         " LEFT JOIN spark_clusters c ON c.c_doi = f.subject_doi AND f.object_doi IS NOT NULL"
         f" AND f.kind IN ({', '.join(repr(k) for k in DUPLICATE_KINDS)})"
-    ).localCheckpoint(eager=True)
+    ))
 
 
 def _write(findings: DataFrame, directory: Path, result: SparkAuditResult) -> None:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from linkgraph.errors import UsageError
 
 if TYPE_CHECKING:
@@ -87,9 +89,31 @@ def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame:
     """One lake table with its Hive partition columns (``registry``, ``month``) as strings."""
     path = Path(root) / table
     if not path.is_dir():
+        if _exported_empty(root, table):  # a partitioned table without rows has no partition
+            return spark.createDataFrame(_empty(table))
         raise UsageError(f"{root} holds no {table} table: run `linkgraph lake export` first")
     reader: Any = spark.read.option("basePath", str(path)).option("recursiveFileLookup", "false")
     return reader.parquet(str(path))
+
+
+def _exported_empty(root: Path, table: str) -> bool:
+    from linkgraph.lake.export import read_manifest
+
+    manifest = read_manifest(Path(root)) or {}
+    return manifest.get("rows", {}).get(table) == 0
+
+
+def _empty(table: str) -> pa.Table:
+    """The store's table without rows (the schema of an in-memory store), plus the partition
+    column ``lake export`` gives it."""
+    from linkgraph.lake.export import TABLES
+    from linkgraph.store import Store
+
+    with Store(":memory:") as store:
+        empty = store.con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table()
+    for column in TABLES[table][1]:
+        empty = empty.append_column(column, pa.array([], pa.string()))
+    return empty
 
 
 def register_lake(spark: SparkSession, root: Path, tables: tuple[str, ...] = LAKE_TABLES) -> None:
