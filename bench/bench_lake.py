@@ -56,6 +56,7 @@ def main() -> None:
 
     import duckdb
 
+    from linkgraph.cli.lake_cmds import spark_conf
     from linkgraph.lake.audit import run_spark_audit
     from linkgraph.lake.export import export_lake
     from linkgraph.lake.spark import spark_session
@@ -76,7 +77,7 @@ def main() -> None:
         export_s = time.perf_counter() - t0
         print(f"lake export: {export_s:.1f} s, {exported.partitions} partitions, "
               f"{_size(lake) / 1e6:,.1f} MB on disk")
-        conf = dict(c.split("=", 1) for c in args.conf)
+        conf = spark_conf(args.conf, args.master)  # what `linkgraph lake audit` would use
         conf.setdefault("spark.ui.showConsoleProgress", "false")
         t0 = time.perf_counter()
         with spark_session(args.master, app="bench_lake", conf=conf) as spark:

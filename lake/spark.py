@@ -54,7 +54,9 @@ def check_spark() -> None:
 def spark_session(master: str = DEFAULT_MASTER, *, app: str = "linkgraph",
                   conf: dict[str, str] | None = None) -> Iterator[SparkSession]:
     """A session for one job, stopped at the end. Python workers run this interpreter (the one
-    linkgraph is installed in); times are UTC as in the store; partition values stay strings."""
+    linkgraph is installed in); times are UTC as in the store; partition values stay strings.
+    The commands pass ``spark.driver.memory`` for a local master (``linkgraph.cli.lake_cmds``):
+    Spark's 1g default lost a broadcast of the 1M-work audit's working table."""
     check_spark()
     # pyspark 4.x warns on every Arrow call that pandas 3 is newer than it was tested with; the
     # lake jobs hand Arrow batches, not pandas frames
@@ -73,7 +75,8 @@ def spark_session(master: str = DEFAULT_MASTER, *, app: str = "linkgraph",
         # instants as Parquet TIMESTAMP_MICROS (UTC-adjusted), which DuckDB reads as TIMESTAMPTZ
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     )
-    if master.startswith("local"):  # a few shuffle partitions per core, not Spark's 200
+    if master.startswith("local"):
+        # a few shuffle partitions per core, not Spark's 200
         builder = builder.config("spark.sql.shuffle.partitions", str(max(4, 2 * (os.cpu_count() or 2))))
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)

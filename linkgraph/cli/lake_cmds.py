@@ -63,7 +63,18 @@ ConfOption = Annotated[
 ]
 
 
-def _conf(values: list[str] | None) -> dict[str, str]:
+def local_memory(avail: int | None = None) -> str:
+    """A local Spark JVM's heap (it is driver and executor): half of the memory available,
+    between 1 and 16 GiB. Spark's own 1g default lost a broadcast of the 1M-work audit's
+    working table (TaskResultLost): a default must not fail at scale."""
+    from linkgraph.memory import available
+
+    room = available() if avail is None else avail
+    return f"{max(1024, min(16 * 1024, room // 2 // 2**20))}m"
+
+
+def spark_conf(values: list[str] | None, master: str) -> dict[str, str]:
+    """``--conf KEY=VALUE`` settings, plus the heap of a local master unless one is given."""
     from linkgraph.errors import UsageError
 
     conf: dict[str, str] = {}
@@ -72,6 +83,8 @@ def _conf(values: list[str] | None) -> dict[str, str]:
         if not sep or not key.strip():
             raise UsageError(f"--conf takes KEY=VALUE, not {value!r}")
         conf[key.strip()] = val
+    if master.startswith("local"):
+        conf.setdefault("spark.driver.memory", local_memory())
     return conf
 
 
@@ -98,7 +111,7 @@ def crosswalk(
     from linkgraph.lake.spark import spark_session
 
     root = _lake_dir(directory)
-    settings = _conf(conf)
+    settings = spark_conf(conf, master)
     if quiet or json_out:  # no stage bars either
         settings.setdefault("spark.ui.showConsoleProgress", "false")
 
@@ -140,7 +153,7 @@ def audit(
 
     root = _lake_dir(directory)
     resolve_families(kind)  # an unknown kind is a usage error before Spark starts
-    settings = _conf(conf)
+    settings = spark_conf(conf, master)
     if quiet or json_out:  # no stage bars either
         settings.setdefault("spark.ui.showConsoleProgress", "false")
 
