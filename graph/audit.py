@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -87,6 +88,8 @@ def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
         cur.unregister("audit_inverse_arrow")
     register_fix_vocab(cur)
     cur.execute(load_query("audit_prepare"))
+    # this run's findings until its last step stores them (audit_enrich.sql writes here)
+    cur.execute("CREATE OR REPLACE TEMP TABLE audit_staged AS SELECT * FROM findings LIMIT 0")
 
 
 def _found_from_query(cur: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -119,8 +122,13 @@ def run_audit(
     keep_snapshots: int = DEFAULT_KEEP_SNAPSHOTS,
     progress: Callable[[str, float], None] | None = None,
 ) -> AuditResult:
-    """Run the chosen audit families (all by default) in one transaction; when DuckDB runs out
-    of memory the whole audit is rolled back and run again with a larger budget."""
+    """Run the chosen audit families (all by default); the findings, the link snapshot and the
+    run's record are stored in one last transaction, so an audit is stored whole or not at all.
+
+    Each step (the working tables, each family, the storing) commits TEMP rows of its own, and
+    when DuckDB runs out of memory only that step is rolled back and run again with a larger
+    budget (10M works: a whole-audit retry cost 147 s of 441). Only an error that invalidated the
+    database starts the whole audit over, on the store opened again."""
     families = resolve_families(kinds)
     store.widen_budget()  # the batch budget (linkgraph.memory.batch_budget) unless one was chosen
     return store.retry_on_oom(lambda: _run_audit(store, families, keep_snapshots, progress))
@@ -137,41 +145,55 @@ def _run_audit(
         run_id = int(cur.execute("SELECT nextval('audit_run_seq')").fetchall()[0][0])
         result = AuditResult(run_id, families)
         t0 = time.perf_counter()
-        _prepare(cur)
-        # Commit the working tables (TEMP: only this connection sees them) before querying them:
-        # DuckDB plans joins over tables created in the still-open transaction without their
-        # statistics, and the same-content query went from 0.5 s to minutes on 100k works.
-        cur.execute("COMMIT")
-        cur.execute("BEGIN TRANSACTION")
+        # Committed before they are queried (TEMP: only this cursor sees them): DuckDB plans
+        # joins over tables created in the still-open transaction without their statistics,
+        # and the same-content query went from 0.5 s to minutes on 100k works.
+        store.retry_step(cur, lambda: _prepare(cur))
         _timed(result, "prepare", t0, progress)
         for family in families:
-            cur.execute("DELETE FROM findings WHERE family = ?", [family])
-            for name in FAMILIES[family]:
-                t0 = time.perf_counter()
-                _run_one(cur, name, result)
-                cur.execute(load_query("audit_enrich"), {"run_id": run_id, "family": family})
-                _timed(result, name, t0, progress)
-        if "duplicates" in families:
-            t0 = time.perf_counter()
-            result.clusters = networks.duplicate_clusters(cur, run_id)
-            _timed(result, "duplicate_clusters", t0, progress)
-        t0 = time.perf_counter()
-        result.fixes = validate_fixes(cur, run_id)
-        _timed(result, "fix_fragments", t0, progress)
-        t0 = time.perf_counter()
-        result.links = snapshot_links(cur, run_id)
-        _timed(result, "link_snapshot", t0, progress)
-        for kind, n in cur.execute(
-            "SELECT kind, count(*) FROM findings WHERE run_id = ? GROUP BY kind ORDER BY kind", [run_id]
-        ).fetchall():
-            result.counts[str(kind)] = int(n)
-        cur.execute(
-            "INSERT INTO audit_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [run_id, started, utcnow(), families, result.links, result.findings,
-             {k: round(v, 4) for k, v in result.timings.items()}],
-        )
-        prune_snapshots(cur, keep_snapshots)
+            store.retry_step(cur, lambda family=family: _run_family(cur, family, result, progress))
+        store.retry_step(cur, lambda: _store_run(cur, result, started, keep_snapshots, progress))
     return result
+
+
+def _run_family(cur: duckdb.DuckDBPyConnection, family: str, result: AuditResult,
+                progress: Callable[[str, float], None] | None) -> None:
+    for name in FAMILIES[family]:
+        t0 = time.perf_counter()
+        _run_one(cur, name, result)
+        cur.execute(load_query("audit_enrich"), {"run_id": result.run_id, "family": family})
+        _timed(result, name, t0, progress)
+
+
+def _store_run(cur: duckdb.DuckDBPyConnection, result: AuditResult, started: datetime, keep_snapshots: int,
+               progress: Callable[[str, float], None] | None) -> None:
+    """The last step: this run's staged findings replace its families' in ``findings``, with
+    clusters, fix verdicts, the link snapshot and the run's record."""
+    result.counts.clear()
+    t0 = time.perf_counter()
+    cur.execute("DELETE FROM findings WHERE list_contains(?, family)", [result.families])
+    cur.execute("INSERT INTO findings SELECT * FROM audit_staged")
+    _timed(result, "store_findings", t0, progress)
+    if "duplicates" in result.families:
+        t0 = time.perf_counter()
+        result.clusters = networks.duplicate_clusters(cur, result.run_id)
+        _timed(result, "duplicate_clusters", t0, progress)
+    t0 = time.perf_counter()
+    result.fixes = validate_fixes(cur, result.run_id)
+    _timed(result, "fix_fragments", t0, progress)
+    t0 = time.perf_counter()
+    result.links = snapshot_links(cur, result.run_id)
+    _timed(result, "link_snapshot", t0, progress)
+    for kind, n in cur.execute(
+        "SELECT kind, count(*) FROM findings WHERE run_id = ? GROUP BY kind ORDER BY kind", [result.run_id]
+    ).fetchall():
+        result.counts[str(kind)] = int(n)
+    cur.execute(
+        "INSERT INTO audit_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [result.run_id, started, utcnow(), result.families, result.links, result.findings,
+         {k: round(v, 4) for k, v in result.timings.items()}],
+    )
+    prune_snapshots(cur, keep_snapshots)
 
 
 def _timed(result: AuditResult, name: str, t0: float, progress: Callable[[str, float], None] | None) -> None:

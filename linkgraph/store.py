@@ -367,6 +367,29 @@ class Store:
                 if not self.grow_memory():
                     raise
 
+    def retry_step(self, cur: duckdb.DuckDBPyConnection, fn: Callable[[], T]) -> T:
+        """Run ``fn`` - statements on ``cur``, in the transaction ``cur`` has open - and commit
+        them, leaving a new transaction open. When DuckDB runs out of memory the step is rolled
+        back and run again with a larger budget (until the ceiling), so one step of a long job
+        is retried, not the job; ``cur``'s TEMP tables of earlier steps stay. An error that
+        invalidated the database is raised: the caller's ``retry_on_oom`` starts over."""
+        while True:
+            try:
+                value = fn()
+                cur.execute("COMMIT")
+                cur.execute("BEGIN TRANSACTION")
+                return value
+            except duckdb.Error as exc:
+                if not memory.is_out_of_memory(exc) or memory.is_fatal(exc):
+                    raise
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # the failed statement already ended the transaction
+                cur.execute("BEGIN TRANSACTION")
+                if not self.grow_memory():
+                    raise
+
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """``fn(cur)`` in one write transaction, retried with a larger budget when DuckDB runs
         out of memory (nothing of a failed attempt is kept)."""

@@ -8,7 +8,9 @@
 --   text_only_link: the subject's owner states, as metadata, the link its text names.
 -- audit_fix_vocab: DataCite type -> Crossref relationship-type + element and JPCOAR 2.0
 -- relationType, read from the bundled XSDs (NULL: that vocabulary has no such type).
-INSERT INTO findings BY NAME
+-- Into audit_staged (a TEMP copy of findings' columns): graph/audit.py moves a run's staged rows
+-- into findings in its last step, so an audit is stored whole or not at all.
+INSERT INTO audit_staged BY NAME
 WITH f0 AS (
     SELECT f.*, s.registry AS s_registry, s.prefix AS s_prefix, s.source AS s_source, s.record_date AS s_date,
            o.registry AS o_registry, o.source AS o_source, o.record_date AS o_date,

@@ -53,6 +53,30 @@ def test_a_write_that_runs_out_of_memory_is_retried_with_a_larger_budget() -> No
     store.close()
 
 
+def test_a_step_that_runs_out_of_memory_is_retried_alone() -> None:
+    """A long job's later step gets a larger budget and runs again; its earlier steps are
+    neither rolled back nor run again (the audit at 10M works lost 147 s to a whole retry)."""
+    store = Store(":memory:", memory_limit="16MB")
+    start = store.memory_budget or 0
+    calls = {"first": 0, "big": 0}
+
+    def first() -> None:
+        calls["first"] += 1
+        cur.execute("CREATE TEMP TABLE small AS SELECT range AS i FROM range(10)")
+
+    def big() -> None:
+        calls["big"] += 1
+        cur.execute("CREATE TEMP TABLE big AS SELECT list(i) AS l FROM range(3000000) t(i)")
+
+    with store.transaction() as cur:
+        store.retry_step(cur, first)
+        store.retry_step(cur, big)
+        assert cur.execute("SELECT (SELECT count(*) FROM small), (SELECT len(l) FROM big)").fetchone() == (10, 3_000_000)
+    assert calls["first"] == 1 and calls["big"] >= 2  # the budget doubles until the step fits
+    assert (store.memory_budget or 0) > start
+    store.close()
+
+
 def test_out_of_memory_is_recognised_when_wrapped() -> None:
     try:
         try:
