@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import suppress
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -96,6 +97,12 @@ def _partitions(cur: duckdb.DuckDBPyConnection, table: str) -> list[Partition]:
     return out
 
 
+# Row groups cut by size, not only by rows: 122,880 raw payloads of 6 KB are 700 MB held at once,
+# and the export ran out of memory at the default budget on 100k raw records. (Needs
+# preserve_insertion_order off, set on the export's cursor: rows keep no order in a lake.)
+_PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '32MB'"
+
+
 def _write(cur: duckdb.DuckDBPyConnection, root: Path, part: Partition) -> int:
     sql, cols = TABLES[part.table]
     where = " AND ".join(f"p_{c} = ?" for c in cols) or "true"
@@ -105,8 +112,8 @@ def _write(cur: duckdb.DuckDBPyConnection, root: Path, part: Partition) -> int:
     quoted = str(tmp).replace("'", "''")
     cur.execute(
         f"COPY (SELECT * EXCLUDE ({', '.join(f'p_{c}' for c in cols)}) FROM ({sql}) WHERE {where})"
-        f" TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)" if cols else
-        f"COPY ({sql}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)",
+        f" TO '{quoted}' ({_PARQUET})" if cols else
+        f"COPY ({sql}) TO '{quoted}' ({_PARQUET})",
         list(part.values.values()),
     )
     os.replace(tmp, target)
@@ -123,7 +130,14 @@ def read_manifest(root: Path) -> dict[str, Any] | None:
 def export_lake(
     store: Store, directory: Path, *, progress: Callable[[str], None] | None = None,
 ) -> ExportResult:
-    """Write (or bring up to date) the lake at ``directory`` from ``store``."""
+    """Write (or bring up to date) the lake at ``directory`` from ``store``. A set-based job:
+    it starts with the batch budget, and when DuckDB runs out of memory it goes on with a
+    larger one (an export can run again: each file is renamed into place, the manifest last)."""
+    store.widen_budget()
+    return store.retry_on_oom(lambda: _export(store, directory, progress))
+
+
+def _export(store: Store, directory: Path, progress: Callable[[str], None] | None) -> ExportResult:
     t0 = time.perf_counter()
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
@@ -132,6 +146,7 @@ def export_lake(
     result = ExportResult(root)
     cur = store.con.cursor()
     try:
+        cur.execute("SET preserve_insertion_order = false")
         cur.execute("BEGIN TRANSACTION")  # one consistent view of the store for the whole export
         current: list[Partition] = []
         for table in TABLES:
@@ -154,6 +169,8 @@ def export_lake(
             " (SELECT max(version) FROM schema_version)").fetchone()
         cur.execute("COMMIT")
     finally:
+        with suppress(duckdb.Error):
+            cur.execute("RESET preserve_insertion_order")  # a global setting: as it was
         cur.close()
     result.removed = _sweep(root, {p.path for p in current})
     _prune_empty_dirs(root)
