@@ -75,13 +75,14 @@ def resolve_families(kinds: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def _inverse_table() -> pa.Table:
+def inverse_table() -> pa.Table:
+    """relation type -> its inverse (types with one), the audits' audit_inverse table."""
     pairs = [(t, inv) for t, inv in relation_types().items() if inv is not None]
     return pa.table({"relation_type": [p[0] for p in pairs], "inverse": [p[1] for p in pairs]})
 
 
 def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
-    cur.register("audit_inverse_arrow", _inverse_table())
+    cur.register("audit_inverse_arrow", inverse_table())
     try:
         cur.execute("CREATE OR REPLACE TEMP TABLE audit_inverse AS SELECT * FROM audit_inverse_arrow")
     finally:

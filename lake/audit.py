@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from linkgraph.graph.audit import FAMILIES, MAX_BLOCK, SAME_CONTENT_THRESHOLD, _inverse_table, resolve_families
+from linkgraph.graph.audit import FAMILIES, MAX_BLOCK, SAME_CONTENT_THRESHOLD, inverse_table, resolve_families
 from linkgraph.graph.fixes import fix_vocab_table, validate_fragment
 from linkgraph.graph.networks import (
     DUPLICATE_KINDS,
@@ -162,7 +162,7 @@ def run_spark_audit(
     try:
         t0 = time.perf_counter()
         register_lake(spark, root)
-        spark.createDataFrame(_inverse_table()).createOrReplaceTempView("audit_inverse")
+        spark.createDataFrame(inverse_table()).createOrReplaceTempView("audit_inverse")
         spark.createDataFrame(fix_vocab_table()).createOrReplaceTempView("audit_fix_vocab")
         _run_file(work, "audit_prepare", {})
         timed("prepare", t0)

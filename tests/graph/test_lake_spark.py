@@ -140,3 +140,13 @@ def test_spark_jobs_name_a_missing_lake(tmp_path: Path) -> None:
     result = CliRunner().invoke(build_app(), ["lake", "audit", str(tmp_path)])
     assert result.exit_code == 2
     assert "lake export" in result.output
+
+
+def test_spark_jobs_say_when_java_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "manifest.json").write_text("{}")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java here
+    for command in ("audit", "crosswalk"):
+        result = CliRunner().invoke(build_app(), ["lake", command, str(tmp_path)])
+        assert result.exit_code == 2, result.output
+        assert "Java 17" in result.output
