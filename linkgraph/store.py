@@ -320,11 +320,11 @@ class Store:
         """DuckDB's budget in bytes, besides its key indexes (see :meth:`set_memory_limit`)."""
         return self._memory_base
 
-    def widen_budget(self, at_least: int | None = None) -> None:
+    def widen_budget(self, at_least: int | None = None, *, rows: int = 0) -> None:
         """Start a set-based job (the audit) with at least ``at_least`` bytes (default:
-        :func:`linkgraph.memory.batch_budget`), unless the user chose a budget; the
-        out-of-memory retry still grows it from there."""
-        at_least = memory.batch_budget() if at_least is None else at_least
+        :func:`linkgraph.memory.batch_budget` for a job over ``rows`` rows), unless the user
+        chose a budget; the out-of-memory retry still grows it from there."""
+        at_least = memory.batch_budget(rows=rows) if at_least is None else at_least
         if self._budget_chosen or (self._memory_base or 0) >= at_least:
             return
         with self._lock:

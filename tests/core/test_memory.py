@@ -112,6 +112,9 @@ def test_the_audit_starts_with_a_batch_budget_unless_one_was_chosen(tmp_path: Pa
     assert memory.batch_budget(24 << 30) == 1 << 30  # a big machine: 1 GiB, not 384 MiB
     assert memory.batch_budget(2 << 30) == 512 * MiB  # a quarter of what is available
     assert memory.batch_budget(1 << 30) == memory.default_budget(1 << 30)  # never below the default
+    assert memory.batch_budget(24 << 30, rows=5_000_000) == 1 << 30  # 1M works: as before
+    assert memory.batch_budget(24 << 30, rows=50_000_000) == 50_000_000 * memory.BATCH_BYTES_PER_ROW  # 10M works
+    assert memory.batch_budget(4 << 30, rows=50_000_000) == 1 << 30  # still a quarter of what there is
     with Store(tmp_path / "a.duckdb") as store:
         before = store.memory_budget
         store.widen_budget(1 << 30)
