@@ -26,6 +26,9 @@ if shutil.which("java") is None:
     pytest.skip("Spark needs a Java runtime (java on PATH)", allow_module_level=True)
 
 MASTER = "local[2]"
+#: two shuffle partitions (the product gives a local master 2 per core, at least 4): the world is
+#: small, and the suite has a CI time budget
+SMALL = ("--conf", "spark.sql.shuffle.partitions=2")
 #: findings columns compared (run_id differs by design: each engine numbers its own runs)
 COLUMNS = ("family", "kind", "severity", "subject_key", "subject_doi", "object_doi", "object_raw",
            "relation_type", "subject_registry", "object_registry", "subject_prefix", "object_prefix",
@@ -85,7 +88,7 @@ def test_spark_crosswalk_and_audits_equal_duckdb_on_the_world(audited_world: Aud
     lake = tmp_path / "lake"
     _invoke("lake", "export", str(lake), "--db", str(db))
 
-    crosswalk = _invoke("lake", "crosswalk", str(lake), "--master", MASTER)
+    crosswalk = _invoke("lake", "crosswalk", str(lake), "--master", MASTER, *SMALL)
     with Store(db, read_only=True) as store:
         assert store.query("SELECT count(*) FROM problems")[0][0] >= 2
         for table in TABLES:
@@ -98,7 +101,7 @@ def test_spark_crosswalk_and_audits_equal_duckdb_on_the_world(audited_world: Aud
     assert manifest["crosswalk"]["engine"] == "spark"
     assert not any(p["table"] in TABLES for p in manifest["partitions"])
 
-    summary = _invoke("lake", "audit", str(lake), "--master", MASTER)
+    summary = _invoke("lake", "audit", str(lake), "--master", MASTER, *SMALL)
     want = _store_findings(db)
     assert len(want) > 50 and {r[1] for r in want} >= {"missing_reciprocal", "version_cycle", "same_content",
                                                        "text_only_link", "malformed_target"}
@@ -118,7 +121,7 @@ def test_spark_crosswalk_and_audits_equal_duckdb_on_the_world(audited_world: Aud
     for table in ("works", "relations"):
         assert all(f.name == "data.parquet" for f in (lake / table).rglob("*.parquet")), table
     # --kind replaces that family's findings and keeps the others
-    _invoke("lake", "audit", str(lake), "--master", MASTER, "--kind", "targets")
+    _invoke("lake", "audit", str(lake), "--master", MASTER, *SMALL, "--kind", "targets")
     assert _lake_findings(lake) == want
 
 
