@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import duckdb
 import networkx as nx
@@ -25,18 +25,23 @@ CYCLE_COLUMNS = ("kind", "severity", "subject_key", "subject_doi", "object_doi",
 def version_cycles(cur: duckdb.DuckDBPyConnection) -> tuple[pa.Table, dict[str, int]]:
     """One ``version_cycle`` finding per strongly connected component of the version graph."""
     cur.execute(load_query("audit_version_edges"))
-    total = _count(cur)
+    stats = prune_version_graph(lambda: cur.execute(load_query("audit_version_prune")), lambda: _count(cur))
+    return cycle_findings(cur.execute("SELECT src, dst FROM audit_version_edges").fetchall()), stats
+
+
+def prune_version_graph(prune: Callable[[], object], count: Callable[[], int]) -> dict[str, int]:
+    """Run ``audit_version_prune`` (``prune``) until the edge count (``count``) stops falling,
+    at most ``MAX_PRUNE_PASSES`` times; the DuckDB and the Spark audit both prune this way."""
+    total = count()
     passes, before = 0, total
     while before and passes < MAX_PRUNE_PASSES:
-        cur.execute(load_query("audit_version_prune"))
+        prune()
         passes += 1
-        after = _count(cur)
+        after = count()
         if after == before:
             break
         before = after
-    table = cycle_findings(cur.execute("SELECT src, dst FROM audit_version_edges").fetchall())
-    stats = {"version_edges": total, "after_pruning": before, "prune_passes": passes}
-    return table, stats
+    return {"version_edges": total, "after_pruning": before, "prune_passes": passes}
 
 
 def cycle_findings(edges: Iterable[tuple[str, str]]) -> pa.Table:

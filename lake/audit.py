@@ -30,10 +30,10 @@ from linkgraph.graph.audit import FAMILIES, MAX_BLOCK, SAME_CONTENT_THRESHOLD, i
 from linkgraph.graph.fixes import fix_vocab_table, validate_fragment
 from linkgraph.graph.networks import (
     DUPLICATE_KINDS,
-    MAX_PRUNE_PASSES,
     cluster_ids,
     cycle_findings,
     found_schema,
+    prune_version_graph,
 )
 from linkgraph.lake.spark import register_lake
 from linkgraph.lake.sparksql import translate
@@ -113,15 +113,8 @@ def _run_file(work: _Scratch, name: str, params: dict[str, object]) -> DataFrame
 def _version_cycles(work: _Scratch) -> DataFrame:
     spark = work.spark
     _run_file(work, "audit_version_edges", {})
-    before = spark.table("audit_version_edges").count()
-    passes = 0
-    while before and passes < MAX_PRUNE_PASSES:
-        _run_file(work, "audit_version_prune", {})
-        passes += 1
-        after = spark.table("audit_version_edges").count()
-        if after == before:
-            break
-        before = after
+    prune_version_graph(lambda: _run_file(work, "audit_version_prune", {}),
+                        lambda: spark.table("audit_version_edges").count())
     pairs = [(r[0], r[1]) for r in spark.table("audit_version_edges").collect()]
     return spark.createDataFrame(cycle_findings(pairs), schema=_found_ddl())
 

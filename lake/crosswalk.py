@@ -33,7 +33,7 @@ from linkgraph.crosswalks.pipeline import (
     WORKS_SCHEMA,
     build_batch,
 )
-from linkgraph.lake.export import _REGISTRY, MANIFEST, read_manifest
+from linkgraph.lake.export import REGISTRY_SQL, MANIFEST, read_manifest
 from linkgraph.lake.spark import read_table
 
 if TYPE_CHECKING:
@@ -109,15 +109,14 @@ def run_spark_crosswalk(
         cols = [f"`{table}__{f.name}` AS `{f.name}`" for f in SCHEMAS[table]]
         frames[table] = wide.where(f"_table = '{table}'").selectExpr(*cols)
     frames["works"].createOrReplaceTempView("spark_works")
-    registry = _REGISTRY  # the partition value lake export gives (lake/export.py)
     out: dict[str, tuple[DataFrame, tuple[str, ...]]] = {
-        "works": (spark.sql(f"SELECT w.*, {registry} AS registry FROM spark_works w"), ("registry",)),
+        "works": (spark.sql(f"SELECT w.*, {REGISTRY_SQL} AS registry FROM spark_works w"), ("registry",)),
         "problems": (frames["problems"], ()),
     }
     for table in ("identifiers", "relations"):
         frames[table].createOrReplaceTempView(f"spark_{table}")
         out[table] = (spark.sql(
-            f"SELECT t.*, {registry} AS registry FROM spark_{table} t"
+            f"SELECT t.*, {REGISTRY_SQL} AS registry FROM spark_{table} t"
             " JOIN spark_works w USING (source, record_id, work_seq)"), ("registry",))
     staged: dict[str, Path] = {}
     try:

@@ -35,19 +35,20 @@ from linkgraph.store import Store, utcnow
 
 MANIFEST = "manifest.json"
 LAKE_VERSION = 1
-_REGISTRY = "coalesce(lower(w.registration_agency), CASE WHEN w.doi IS NULL THEN 'repository' ELSE 'unknown' END)"
+#: a work's registry partition (lake crosswalk partitions Spark's tables by the same expression)
+REGISTRY_SQL = "coalesce(lower(w.registration_agency), CASE WHEN w.doi IS NULL THEN 'repository' ELSE 'unknown' END)"
 
 #: table -> (SELECT producing its rows plus the partition columns, partition columns)
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "raw_records": (
         "SELECT r.*, r.source AS p_source, coalesce(strftime(r.fetched_at, '%Y-%m'), 'none') AS p_month"
         " FROM raw_records r", ("source", "month")),
-    "works": (f"SELECT w.*, {_REGISTRY} AS p_registry FROM works w", ("registry",)),
+    "works": (f"SELECT w.*, {REGISTRY_SQL} AS p_registry FROM works w", ("registry",)),
     "identifiers": (
-        f"SELECT i.*, {_REGISTRY} AS p_registry FROM identifiers i"
+        f"SELECT i.*, {REGISTRY_SQL} AS p_registry FROM identifiers i"
         " JOIN works w USING (source, record_id, work_seq)", ("registry",)),
     "relations": (
-        f"SELECT r.*, {_REGISTRY} AS p_registry FROM relations r"
+        f"SELECT r.*, {REGISTRY_SQL} AS p_registry FROM relations r"
         " JOIN works w USING (source, record_id, work_seq)", ("registry",)),
     "problems": ("SELECT * FROM problems", ()),
     "ra_cache": ("SELECT * FROM ra_cache", ()),

@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 DEFAULT_MASTER = "local[*]"
-#: the lake's tables a job reads, and the columns it needs of each (raw payloads are only read
-#: by the crosswalk)
-LAKE_TABLES = ("raw_records", "works", "identifiers", "relations", "problems", "ra_cache", "unknown_dois")
 
 
 class SparkUnavailable(UsageError):
@@ -119,7 +116,9 @@ def _empty(table: str) -> pa.Table:
     return empty
 
 
-def register_lake(spark: SparkSession, root: Path, tables: tuple[str, ...] = LAKE_TABLES) -> None:
-    """Each lake table as a temporary view of its own name."""
-    for table in tables:
+def register_lake(spark: SparkSession, root: Path) -> None:
+    """Each table ``lake export`` writes as a temporary view of its own name."""
+    from linkgraph.lake.export import TABLES
+
+    for table in TABLES:
         read_table(spark, root, table).createOrReplaceTempView(table)

@@ -12,6 +12,7 @@ from rich.table import Table
 from linkgraph.cli.common import (
     DbOption,
     JsonOption,
+    KindOption,
     QuietOption,
     WaitOption,
     console,
@@ -26,15 +27,6 @@ audit_app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
 )
-
-KindOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--kind",
-        help="Audit family (reciprocal, versions, duplicates, targets) or finding kind (e.g. same_content); "
-        "repeat for several; default: all.",
-    ),
-]
 
 
 @audit_app.callback()

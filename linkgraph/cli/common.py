@@ -157,3 +157,13 @@ def record_progress(description: str, *, quiet: bool = False) -> Iterator[Any]:
             progress.advance(task, n)
 
         yield advance
+
+#: ``--kind`` of ``linkgraph audit`` and ``linkgraph lake audit``
+KindOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--kind",
+        help="Audit family (reciprocal, versions, duplicates, targets) or finding kind (e.g. same_content); "
+        "repeat for several; default: all.",
+    ),
+]

@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from linkgraph.cli.common import DbOption, JsonOption, QuietOption, console, out, print_json, resolve_db
+from linkgraph.cli.common import (
+    DbOption,
+    JsonOption,
+    KindOption,
+    QuietOption,
+    console,
+    out,
+    print_json,
+    resolve_db,
+)
 
 lake_app = typer.Typer(help="The store as a Hive-partitioned Parquet lake (DuckDB, Spark and Trino read it).",
                        no_args_is_help=True)
@@ -136,9 +145,7 @@ def audit(
     master: MasterOption = "local[*]",
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Write findings to OUT/findings instead of the lake's own findings/.")] = None,
-    kind: Annotated[list[str] | None, typer.Option(
-        "--kind", help="Audit family (reciprocal, versions, duplicates, targets) or finding kind; "
-        "repeat for several; default: all.")] = None,
+    kind: KindOption = None,
     conf: ConfOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
