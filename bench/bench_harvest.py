@@ -13,7 +13,6 @@ Usage: python bench/bench_harvest.py [--quick] [--only throughput,memory,windows
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
