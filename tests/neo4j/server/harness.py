@@ -133,7 +133,7 @@ def make_home(path: Path | None = None, *, heap: str = "512m", pagecache: str = 
     path = Path(tempfile.mkdtemp(prefix="linkgraph-neo4j-")) if path is None else path
     for sub in ("conf", "data", "logs", "run", "import", "plugins", "bin"):
         (path / sub).mkdir(parents=True, exist_ok=True)
-    home = Home(path.resolve(), free_port(), secrets.token_urlsafe(18))
+    home = Home(path.resolve(), free_port(), secrets.token_hex(18))  # hex: a password never starts with "-", which neo4j-admin reads as an option
     d = home.path
     (home.conf / "neo4j.conf").write_text("\n".join([
         "server.default_listen_address=127.0.0.1",
