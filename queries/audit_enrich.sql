@@ -11,7 +11,15 @@
 -- Into audit_staged (a TEMP copy of findings' columns): graph/audit.py moves a run's staged rows
 -- into findings in its last step, so an audit is stored whole or not at all.
 INSERT INTO audit_staged BY NAME
-WITH f0 AS (
+-- One row per finding (kind, subject, object, relation), deduplicated on audit_found's narrow
+-- rows before the joins (each join below matches at most one row): deduplicating the enriched
+-- rows held every fragment in the aggregate and took 11.5 s of 780k findings at 4M works.
+WITH found AS (
+    SELECT * FROM audit_found
+    QUALIFY row_number() OVER (PARTITION BY kind, subject_key, coalesce(object_doi, object_raw, ''),
+                                            coalesce(relation_type, '') ORDER BY evidence) = 1
+),
+f0 AS (
     SELECT f.*, s.registry AS s_registry, s.prefix AS s_prefix, s.source AS s_source, s.record_date AS s_date,
            o.registry AS o_registry, o.source AS o_source, o.record_date AS o_date,
            lower(ra.agency) AS o_agency, u.doi AS o_unknown,
@@ -25,7 +33,7 @@ WITH f0 AS (
                 ELSE f.object_doi END AS fix_target,
            CASE WHEN f.kind IN ('missing_reciprocal', 'version_one_way') THEN o.deposit_format
                 ELSE s.deposit_format END AS fmt
-    FROM audit_found f
+    FROM found f
     LEFT JOIN audit_works s ON s.work_key = f.subject_key
     LEFT JOIN audit_works o ON o.work_key = 'doi:' || f.object_doi
     LEFT JOIN ra_cache ra ON ra.prefix = split_part(f.object_doi, '/', 1) AND ra.status = 'ok'
@@ -76,6 +84,4 @@ SELECT
          WHEN fmt = 'crossref-xml' AND crossref_name IS NULL THEN 'Crossref relations have no ' || rel
          WHEN fmt = 'jpcoar-xml' AND jpcoar_name IS NULL THEN 'JPCOAR 2.0 relationType has no ' || rel
     END AS fix_schema
-FROM f1
-QUALIFY row_number() OVER (PARTITION BY kind, subject_key, coalesce(object_doi, object_raw, ''),
-                                        coalesce(relation_type, '') ORDER BY evidence) = 1;
+FROM f1;
