@@ -24,10 +24,6 @@ info AS (
     SELECT doi, year, resource_type, version, lower(container) AS container, title, families
     FROM audit_works WHERE doi IS NOT NULL
 ),
-linked AS (
-    SELECT DISTINCT least(subject_doi, target) AS a, greatest(subject_doi, target) AS b
-    FROM audit_links WHERE subject_doi <> target
-),
 parent_of AS (
     SELECT DISTINCT
         CASE WHEN relation_type IN ('IsPartOf', 'IsVersionOf') THEN subject_doi ELSE target END AS child,
@@ -59,10 +55,19 @@ scored AS (
               + CASE WHEN same_container THEN 0.03 ELSE 0.0 END AS score
     FROM pairs
 ),
+above AS MATERIALIZED (SELECT * FROM scored WHERE score >= $threshold),
+-- pairs linked either way, looked up from the links of the candidates' DOIs only: the distinct
+-- pairs of every link (10M at 4M works) took 9 s of a 12 s audit
+linked AS (
+    SELECT DISTINCT least(subject_doi, target) AS a, greatest(subject_doi, target) AS b
+    FROM audit_links
+    WHERE subject_doi <> target
+      AND subject_doi IN (SELECT a FROM above UNION ALL SELECT b FROM above)
+),
 kept AS MATERIALIZED (  -- candidates above the threshold that are neither linked nor siblings (anti-joins)
-    SELECT s.* FROM scored s
+    SELECT s.* FROM above s
     LEFT JOIN linked l ON l.a = s.a AND l.b = s.b
-    WHERE s.score >= $threshold AND l.a IS NULL
+    WHERE l.a IS NULL
 ),
 -- Siblings start from the kept pairs (materialised): joining parent_of with itself on the
 -- parent first made 2*10^8 rows for 20k children of one parent at 300k records.
