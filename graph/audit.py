@@ -81,6 +81,16 @@ def inverse_table() -> pa.Table:
     return pa.table({"relation_type": [p[0] for p in pairs], "inverse": [p[1] for p in pairs]})
 
 
+def create_enum_types(cur: duckdb.DuckDBPyConnection) -> None:
+    """audit_links' relation types and sources as ENUMs (``audit_prepare.sql`` says why),
+    sorted, so ORDER BY and min() on them read as on the text."""
+    cur.execute("CREATE OR REPLACE TEMP TYPE audit_rel AS ENUM (SELECT relation_type FROM ("
+                "SELECT DISTINCT relation_type FROM relations UNION SELECT relation_type FROM audit_inverse"
+                ") WHERE relation_type IS NOT NULL ORDER BY 1)")
+    cur.execute("CREATE OR REPLACE TEMP TYPE audit_source AS ENUM ("
+                "SELECT DISTINCT source FROM relations WHERE source IS NOT NULL ORDER BY 1)")
+
+
 def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
     cur.register("audit_inverse_arrow", inverse_table())
     try:
@@ -88,6 +98,7 @@ def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
     finally:
         cur.unregister("audit_inverse_arrow")
     register_fix_vocab(cur)
+    create_enum_types(cur)
     cur.execute(load_query("audit_prepare"))
     # this run's findings until its last step stores them (audit_enrich.sql writes here)
     cur.execute("CREATE OR REPLACE TEMP TABLE audit_staged AS SELECT * FROM findings LIMIT 0")

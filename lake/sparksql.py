@@ -11,7 +11,8 @@ rewritten on the tree:
 * ``hash(...)`` -> ``xxhash64(...)``: 64 bits as DuckDB's, not Spark's 32-bit ``hash``;
 * ``list(DISTINCT x ORDER BY x)`` -> ``array_sort(collect_set(x))``;
 * ``list_slice`` -> ``slice``, ``list_intersect`` -> ``array_intersect``;
-* ``x::JSON`` -> ``x`` (findings keep evidence as JSON text), ``AS MATERIALIZED`` dropped;
+* ``x::JSON`` -> ``x`` (findings keep evidence as JSON text), ``x::audit_rel`` (DuckDB's
+  memory-saving ENUMs) -> ``x``, ``AS MATERIALIZED`` dropped;
 * ``CREATE TEMP TABLE t AS q`` -> a statement the caller runs as ``CACHE TABLE t AS q``;
   ``ALTER TABLE .. DROP COLUMN`` (a DuckDB memory saving) is skipped;
 * ``INSERT INTO t BY NAME q`` -> ``q`` (the caller writes the rows).
@@ -87,6 +88,9 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="to_json", expressions=[struct, options])
     if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.JSON):
         return node.this
+    if (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.USERDEFINED
+            and str(node.to.args.get("kind") or "").startswith("audit_")):
+        return node.this  # DuckDB's ENUMs of audit_links (graph/audit.py): text in Spark
     if isinstance(node, exp.CTE) and node.args.get("materialized"):
         node.set("materialized", None)
         return node

@@ -7,45 +7,55 @@
 -- registry: the agency doi.org named for the prefix (ra_cache) before the reader's guess, so
 -- J-STAGE Data DOIs read from figshare's oai_datacite count as JaLC's.
 CREATE OR REPLACE TEMP TABLE audit_works AS
--- The record each work_key is judged by, picked over narrow rows (the keys and what orders
--- them); the wide columns (titles, creators) are joined once to the picked rows only: a window
--- over whole works rows held 4M titles and creator lists in memory and spilled.
-WITH picked AS (
-    SELECT w.source, w.record_id, w.work_seq, r.datestamp, ra.agency
+-- Most keys have one record: only the keys with several are ordered (a window over every work
+-- took 4 s at 4M works), over narrow rows (the keys and what orders them); the wide columns
+-- (titles, creators) are read once, for the chosen rows only.
+WITH dup AS (SELECT work_key FROM works GROUP BY work_key HAVING count(*) > 1),
+picked AS (
+    SELECT w.source, w.record_id, w.work_seq
     FROM works w
+    SEMI JOIN dup d ON d.work_key = w.work_key
     LEFT JOIN raw_records r ON r.source = w.source AND r.record_id = w.record_id
-    LEFT JOIN ra_cache ra ON ra.prefix = split_part(w.doi, '/', 1) AND ra.status = 'ok'
     QUALIFY row_number() OVER (
         PARTITION BY w.work_key
         ORDER BY CASE WHEN w.source_format IN ('jalc-json', 'crossref-json', 'datacite-json') THEN 0
                       WHEN w.source_format = 'datacite-xml' THEN 1 ELSE 2 END,
                  r.datestamp DESC NULLS LAST, w.source, w.record_id, w.work_seq
     ) = 1
+),
+chosen AS (
+    SELECT w.* FROM works w ANTI JOIN dup d ON d.work_key = w.work_key
+    UNION ALL
+    SELECT w.* FROM works w
+    SEMI JOIN picked p ON p.source = w.source AND p.record_id = w.record_id AND p.work_seq = w.work_seq
 )
 SELECT
     w.work_key, w.doi, w.source, w.record_id, w.source_format, w.resource_type, w.version,
     w.year, w.title, w.titles, w.container, w.landing_url,
     split_part(w.doi, '/', 1) AS prefix,
     CASE WHEN w.doi IS NULL THEN 'repository'
-         ELSE lower(coalesce(p.agency, w.registration_agency, 'unknown')) END AS registry,
+         ELSE lower(coalesce(ra.agency, w.registration_agency, 'unknown')) END AS registry,
     CASE WHEN w.source_format IN ('jpcoar', 'junii2') THEN 'jpcoar-xml'
-         WHEN lower(coalesce(p.agency, w.registration_agency)) = 'jalc' THEN 'jalc-xml'
-         WHEN lower(coalesce(p.agency, w.registration_agency)) = 'datacite' THEN 'datacite-json'
-         WHEN lower(coalesce(p.agency, w.registration_agency)) = 'crossref' THEN 'crossref-xml'
+         WHEN lower(coalesce(ra.agency, w.registration_agency)) = 'jalc' THEN 'jalc-xml'
+         WHEN lower(coalesce(ra.agency, w.registration_agency)) = 'datacite' THEN 'datacite-json'
+         WHEN lower(coalesce(ra.agency, w.registration_agency)) = 'crossref' THEN 'crossref-xml'
     END AS deposit_format,
-    p.datestamp AS record_date,
+    r.datestamp AS record_date,
     -- [] when the record names no creator (NULL would make "names no creator" unknown)
     coalesce(list_distinct(list_filter(list_transform(w.creators,
         lambda c: lower(trim(coalesce(c.family, split_part(c.name, ',', 1))))), lambda f: f <> '')), [])
         AS families
-FROM picked p
-JOIN works w USING (source, record_id, work_seq);
+FROM chosen w
+LEFT JOIN raw_records r ON r.source = w.source AND r.record_id = w.record_id
+LEFT JOIN ra_cache ra ON ra.prefix = split_part(w.doi, '/', 1) AND ra.status = 'ok';
 
--- Title keys (letters and digits, lower case) of every title of 12+ characters.
+-- Title keys (letters and digits, lower case) of every title of 12+ characters; distinct per
+-- work (audit_works has a row per work_key), so no distinct over the whole table.
 CREATE OR REPLACE TEMP TABLE audit_tkeys AS
-SELECT DISTINCT work_key, doi, tkey FROM (
-    SELECT work_key, doi, regexp_replace(lower(t.text), '[^\p{L}\p{N}]+', '', 'g') AS tkey
-    FROM (SELECT work_key, doi, unnest(titles) AS t FROM audit_works)
+SELECT work_key, doi, tkey FROM (
+    SELECT work_key, doi, unnest(list_distinct(list_transform(titles,
+        lambda t: regexp_replace(lower(t.text), '[^\p{L}\p{N}]+', '', 'g')))) AS tkey
+    FROM audit_works
 ) WHERE length(tkey) >= 12;
 ALTER TABLE audit_works DROP COLUMN titles;
 
@@ -61,8 +71,14 @@ WHERE i.scheme = 'cstr' AND w.doi IS NOT NULL GROUP BY i.value;
 -- so (Crossref shows links other records assert as asserted-by "object"). h hashes the link,
 -- hb the reciprocal it calls for: anti-joins on one BIGINT instead of three strings (a 64-bit
 -- collision could hide one missing reciprocal; at 10M links the odds are about 1 in 10^5).
+-- The largest working table (a row per link, held by every audit after it): relation_type and
+-- source are stored as ENUMs audit_rel / audit_source (graph/audit.py creates them, sorted, so
+-- ORDER BY and min() read as on text), one byte instead of 16: 19M links at 4M works took
+-- 2.3 GB and made every later step spill at the default budget. The inverse is looked up in
+-- audit_inverse where needed.
 CREATE OR REPLACE TEMP TABLE audit_links AS
-SELECT l.subject_doi, l.relation_type, l.target, l.stated, l.source, i.inverse,
+SELECT l.subject_doi, l.relation_type::audit_rel AS relation_type, l.target, l.stated,
+       l.source::audit_source AS source,
        hash(l.subject_doi, l.relation_type, l.target) AS h,
        CASE WHEN i.inverse IS NOT NULL THEN hash(l.target, i.inverse, l.subject_doi) END AS hb
 FROM (

@@ -17,11 +17,12 @@ SELECT
     CAST(NULL AS DOUBLE) AS score,
     json_object(
         'stated', s.subject_doi || ' ' || s.relation_type || ' ' || s.target,
-        'expected_back', s.target || ' ' || s.inverse || ' ' || s.subject_doi,
+        'expected_back', s.target || ' ' || i.inverse || ' ' || s.subject_doi,
         'target_held', (h.doi IS NOT NULL)
     )::VARCHAR AS evidence
 FROM audit_links s
 ANTI JOIN audit_links b ON b.h = s.hb
+JOIN audit_inverse i ON i.relation_type = s.relation_type
 LEFT JOIN (SELECT DISTINCT doi FROM audit_works WHERE doi IS NOT NULL) h ON h.doi = s.target
 WHERE s.stated AND s.hb IS NOT NULL AND s.relation_type <> 'Other' AND s.target <> s.subject_doi
   AND s.target NOT IN (SELECT doi FROM audit_unknown);
