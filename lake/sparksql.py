@@ -12,7 +12,7 @@ rewritten on the tree:
 * ``list(DISTINCT x ORDER BY x)`` -> ``array_sort(collect_set(x))``;
 * ``list_slice`` -> ``slice``, ``list_intersect`` -> ``array_intersect``;
 * ``x::JSON`` -> ``x`` (findings keep evidence as JSON text), ``x::audit_rel`` (DuckDB's
-  memory-saving ENUMs) -> ``x``, ``AS MATERIALIZED`` dropped;
+  memory-saving ENUMs) -> ``x``, ``AS [NOT] MATERIALIZED`` dropped;
 * ``CREATE TEMP TABLE t AS q`` -> a statement the caller runs as ``CACHE TABLE t AS q``;
   ``ALTER TABLE .. DROP COLUMN`` (a DuckDB memory saving) is skipped;
 * ``INSERT INTO t BY NAME q`` -> ``q`` (the caller writes the rows).
@@ -91,7 +91,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     if (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.USERDEFINED
             and str(node.to.args.get("kind") or "").startswith("audit_")):
         return node.this  # DuckDB's ENUMs of audit_links (graph/audit.py): text in Spark
-    if isinstance(node, exp.CTE) and node.args.get("materialized"):
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:  # [NOT] MATERIALIZED
         node.set("materialized", None)
         return node
     if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order | exp.Distinct):
