@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -130,6 +131,14 @@ def generate(db: Path, n: int) -> dict[str, float]:
     return {"works": counts[0], "relations": counts[1], "seconds": time.perf_counter() - t0}
 
 
+def _vm_hwm_kib() -> int:
+    """This process's peak RSS. Not ``ru_maxrss``: Linux carries the parent's high-water mark
+    into a child across exec (``--sizes`` generates each world in the parent, so the audit
+    reported the generator's 5.0 GB at 10M works instead of its own)."""
+    m = re.search(r"^VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)
+    return int(m.group(1)) if m else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def audit(db: Path, threads: int, memory_limit: str) -> None:
     """Run every audit (this process) and print one JSON line of timings and peak RSS."""
     from linkgraph.graph.audit import run_audit
@@ -143,7 +152,7 @@ def audit(db: Path, threads: int, memory_limit: str) -> None:
         t0 = time.perf_counter()
         result = run_audit(store)
         total = time.perf_counter() - t0
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = _vm_hwm_kib()
     print(json.dumps({"total": total, "timings": result.timings, "counts": result.counts,
                       "links": result.links, "clusters": result.clusters, "graph": result.graph_stats,
                       "peak_rss_mb": peak_kib / 1024}))
