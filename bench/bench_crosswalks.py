@@ -4,6 +4,7 @@
     python bench/bench_crosswalks.py --pipeline 1000000  # + 1M raw records through DuckDB,
                                                          #   in process and with 2 workers
     python bench/bench_crosswalks.py --quick --only crossref-xml --only jpcoar
+    python bench/bench_crosswalks.py --profile           # where each reader's time goes
 
 The synthetic corpus is built from real shared fixtures (one record per format, the DOI made
 unique per copy) as the pipeline hands them to the readers, in UTF-8 bytes: the ``<metadata>``
@@ -220,6 +221,36 @@ def bench_pipeline(n: int, db: Path, memory_limit: str | None, workers: int) -> 
         subprocess.run([*me, "--crosswalk-only", "--workers", str(count), *limit], check=True)
 
 
+def profile_readers(n: int, only: list[str] | None = None) -> None:
+    """Where each reader's time goes (cProfile's own time, grouped by module): the measured
+    reason a reader stays below its parse ceiling. cProfile slows Python calls, not C ones, so
+    the decode's share is a lower bound."""
+    import collections
+    import cProfile
+    import pstats
+
+    for fmt in only or READERS:
+        payloads, reader = corpus(fmt, n), READERS[fmt]
+        prof = cProfile.Profile()
+        prof.enable()
+        for p in payloads:
+            reader(p)
+        prof.disable()
+        stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+        total = sum(v[2] for v in stats.values())
+        groups: collections.Counter[str] = collections.Counter()
+        for (file, _line, fn), (_cc, _nc, own, _cum, _callers) in stats.items():
+            if file == "~":
+                key = fn[:40]  # a builtin or C function (orjson.loads, lxml's calls)
+            elif "linkgraph" in file:
+                key = file[file.index("linkgraph"):]
+            else:
+                key = Path(file).name
+            groups[key] += own
+        shares = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in groups.most_common(6))
+        print(f"{fmt:16s} {1e6 * total / n:6.0f} us/record profiled: {shares}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=20_000, help="records per format for the reader bench")
@@ -232,6 +263,8 @@ def main() -> int:
     ap.add_argument("--memory-limit", default="512MB", help="DuckDB memory_limit for the crosswalk")
     ap.add_argument("--workers", type=int, default=2,
                     help="reader processes for a second pipeline run (1: one run, in process)")
+    ap.add_argument("--profile", action="store_true",
+                    help="print where each reader's time goes (cProfile by module) instead of rates")
     ap.add_argument("--load-only", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--crosswalk-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -240,6 +273,9 @@ def main() -> int:
         return 0
     if args.crosswalk_only:
         crosswalk_only(args.db, args.memory_limit, args.workers)
+        return 0
+    if args.profile:
+        profile_readers(2_000 if args.quick else min(args.n, 5_000), args.only)
         return 0
     results = bench_readers(2_000 if args.quick else args.n, args.only, max(1, args.repeat))
     print(f"{len(results)} readers; the percentage beside each ceiling is the reader's share of it "
