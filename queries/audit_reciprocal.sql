@@ -21,8 +21,17 @@ SELECT
         'target_held', (h.doi IS NOT NULL)
     )::VARCHAR AS evidence
 FROM audit_links s
-ANTI JOIN audit_links b ON b.h = s.hb
+-- The anti-join runs on the hashes alone, and the few links it leaves are read whole after it:
+-- DuckDB builds its hash table on the stated links, and with their text (19M links at 4M
+-- works, 760 MB) it spilled 2.5 GB and took 8.5 s; on (h, hb) it takes 2.5 s. (h, hb) names a
+-- link even where two links' h collide.
+SEMI JOIN (
+    SELECT x.h, x.hb FROM audit_links x
+    ANTI JOIN audit_links b ON b.h = x.hb
+    WHERE x.stated AND x.hb IS NOT NULL AND x.relation_type <> 'Other' AND x.target <> x.subject_doi
+) m ON m.h = s.h AND m.hb = s.hb
 JOIN audit_inverse i ON i.relation_type = s.relation_type
-LEFT JOIN (SELECT DISTINCT doi FROM audit_works WHERE doi IS NOT NULL) h ON h.doi = s.target
+-- audit_works has one row per work_key, and a DOI's work_key is 'doi:' || doi
+LEFT JOIN audit_works h ON h.work_key = 'doi:' || s.target
 WHERE s.stated AND s.hb IS NOT NULL AND s.relation_type <> 'Other' AND s.target <> s.subject_doi
   AND s.target NOT IN (SELECT doi FROM audit_unknown);
