@@ -75,6 +75,7 @@ class Lookahead(Generic[R]):
         # (A thread per page made every prefetch wait for the new thread to get the GIL.)
         self._jobs: queue.SimpleQueue[tuple[str, Future[R]] | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
+        self._declined: tuple[int, str | None, str] | None = None  # (generation, current, token)
         self.started = 0  # prefetches begun
         self.used = 0  # prefetched pages the harvest loop took
 
@@ -87,21 +88,32 @@ class Lookahead(Generic[R]):
             with self._lock:
                 if self._closed or generation != self._generation:
                     return  # this chain was abandoned
-                if token == current or token in self._pending:
-                    return
-                ahead = len(self._pending) - (1 if current in self._pending else 0)
-                if ahead >= self.depth:
-                    return
-                future: Future[R] = Future()
-                self._pending[token] = future
-                self.started += 1
-                if len(self._workers) < 2:
-                    worker = threading.Thread(target=self._work, name="oai-lookahead", daemon=True)
-                    self._workers.append(worker)
-                    worker.start()
-            self._jobs.put((token, future))
+                job = self._start(current, token)
+                if job is None and token != current and token not in self._pending:
+                    # Too far ahead for now: started when the loop takes a page (see take).
+                    # Without this, a loop slower than the server fetched every other page itself.
+                    self._declined = (generation, current, token)
+            if job is not None:
+                self._jobs.put(job)
 
         return offer
+
+    def _start(self, current: str | None, token: str) -> tuple[str, Future[R]] | None:
+        """Register the prefetch of ``token`` (offered by the page of ``current``) if it is new
+        and fewer than ``depth`` pages wait ahead; the caller holds the lock and queues the job."""
+        if token == current or token in self._pending:
+            return None
+        ahead = len(self._pending) - (1 if current in self._pending else 0)
+        if ahead >= self.depth:
+            return None
+        future: Future[R] = Future()
+        self._pending[token] = future
+        self.started += 1
+        if len(self._workers) < 2:
+            worker = threading.Thread(target=self._work, name="oai-lookahead", daemon=True)
+            self._workers.append(worker)
+            worker.start()
+        return token, future
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -116,13 +128,22 @@ class Lookahead(Generic[R]):
     def take(self, token: str | None) -> Future[R] | None:
         """The prefetched page for ``token``, if one was started; otherwise every pending
         page belongs to an abandoned chain and is dropped."""
+        job = None
         with self._lock:
             future = self._pending.pop(token, None) if token else None
             if future is None:
                 self._drop()
             else:
                 self.used += 1
-            return future
+                declined, self._declined = self._declined, None
+                # resumed only while the page that offered it waits ahead (it is the chain's tip)
+                if declined is not None and declined[0] == self._generation and declined[1] in self._pending:
+                    job = self._start(declined[1], declined[2])
+                    if job is None:
+                        self._declined = declined  # still too far ahead: the next take tries again
+        if job is not None:
+            self._jobs.put(job)
+        return future
 
     def close(self) -> None:
         with self._lock:
@@ -133,6 +154,7 @@ class Lookahead(Generic[R]):
 
     def _drop(self) -> None:
         self._generation += 1
+        self._declined = None
         for future in self._pending.values():
             future.cancel()  # one already running finishes on its own; nobody reads it
         self._pending.clear()

@@ -111,6 +111,28 @@ def test_lookahead_drops_an_abandoned_chain_and_keeps_its_depth() -> None:
     assert ahead.started == 1
 
 
+def test_an_offer_too_far_ahead_starts_when_the_loop_takes_a_page() -> None:
+    # The loop parses slower than the server serves: page "b" waits ahead while "a" is
+    # parsed, so "b"'s offer of "c" is one too many; it must start once "a" is taken, or
+    # the loop would fetch every other page itself.
+    started: list[str] = []
+
+    def fetch(token: str, offer):  # type: ignore[no-untyped-def]
+        started.append(token)
+        return token.upper()
+
+    ahead: Lookahead[str] = Lookahead(fetch, depth=1)
+    ahead.offer_for(None)("a")
+    ahead.offer_for("a")("b")
+    ahead.offer_for("b")("c")  # "a" and "b" pending: depth 1 reached
+    assert ahead.started == 2
+    for token in ("a", "b", "c"):
+        future = ahead.take(token)
+        assert future is not None and future.result(5) == token.upper()
+    assert ahead.started == 3 and ahead.used == 3 and sorted(started) == ["a", "b", "c"]
+    ahead.close()
+
+
 def test_a_stored_key_switches_the_plain_insert_to_the_upsert(db_path: Path) -> None:
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     with Store(db_path) as store:
