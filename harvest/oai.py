@@ -134,6 +134,7 @@ _KEEP = {_T + v for v in ("Identify", "ListSets", "ListMetadataFormats", "ListId
 _EVENT_TAGS = sorted(
     {_T + v for v in ("record", "resumptionToken", "responseDate", "error", "OAI-PMH")} | _KEEP
 )
+_INNER_TAGS = frozenset({_T + "record", _T + "resumptionToken"})
 
 
 def _make_whole_parser() -> etree.XMLParser:
@@ -189,8 +190,15 @@ class _PageBuilder:
         """Read a page parsed whole (elements in document order; nothing freed early)."""
         self.root_seen = True
         self.check_root(root)
-        for elem in root.iter(_EVENT_TAGS):
-            self.element(elem, free=False)
+        # Records and the resumption token sit one level below the verb's element: walking two
+        # levels, not the whole tree, skips every element inside the records' metadata.
+        for child in root:
+            for elem in child:
+                if elem.tag in _INNER_TAGS:
+                    self.element(elem, free=False)
+            if child.tag in _EVENT_TAGS:
+                self.element(child, free=False)
+        self.element(root, free=False)
 
     def element(self, elem: etree._Element, *, free: bool) -> None:
         tag = elem.tag
