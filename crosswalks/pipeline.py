@@ -257,9 +257,17 @@ def write_result(cur: duckdb.DuckDBPyConnection, result: BatchResult, *, replace
 # XML readers would encode a str straight back to bytes for libxml2.
 _SELECT = """
 SELECT source, record_id, deleted, metadata_format, encode(payload) AS payload, change_seq
-FROM raw_records WHERE change_seq > ? AND change_seq <= ?
+FROM raw_records WHERE change_seq >= ? AND change_seq <= ?
+ORDER BY change_seq
+"""
+# The batches' bounds, many batches at a time: a top-N over the integer column alone. (A top-N
+# over the whole rows, ``ORDER BY change_seq LIMIT batch_size``, reads the payload of every row
+# still pending for each batch: quadratic, 0.38 s for the first of 100 batches at 200k rows.)
+_SEQS = """
+SELECT change_seq FROM raw_records WHERE change_seq > ? AND change_seq <= ?
 ORDER BY change_seq LIMIT ?
 """
+BOUNDS_AHEAD = 64  # batches whose bounds one _SEQS query finds
 
 
 AUTO_WORKERS_FROM = 20_000
@@ -333,14 +341,22 @@ def _write_batch(cur: duckdb.DuckDBPyConnection, result: BatchResult, *, replace
 def _row_batches(store: Store, position: int, end: int, batch_size: int) -> Iterator[pa.Table]:
     """The raw rows after ``position`` up to ``end``, ``batch_size`` at a time, in order;
     each batch read in a transaction of its own, as Arrow (no Python object per value in the
-    writing process; a worker gets the table's buffers pickled whole)."""
+    writing process; a worker gets the table's buffers pickled whole). A row replaced between
+    the bounds query and its batch's read has left the range (its new ``change_seq`` is past
+    ``end``): the batch is smaller, or skipped when empty."""
     while position < end:
         with store.transaction() as cur:
-            rows = cur.sql(_SELECT, params=[position, end, batch_size]).to_arrow_table()
-        if rows.num_rows == 0:
+            seqs = cur.sql(_SEQS, params=[position, end, batch_size * BOUNDS_AHEAD]).to_arrow_table()
+        if seqs.num_rows == 0:
             return
-        position = int(rows.column(5)[-1].as_py())
-        yield rows
+        bounds = seqs.column(0).to_pylist()
+        for i in range(0, len(bounds), batch_size):
+            lo, hi = bounds[i], bounds[min(i + batch_size, len(bounds)) - 1]
+            with store.transaction() as cur:
+                rows = cur.sql(_SELECT, params=[lo, hi]).to_arrow_table()
+            if rows.num_rows:
+                yield rows
+        position = bounds[-1]
 
 
 def die_with_parent(parent: int) -> None:
