@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -216,9 +217,18 @@ def bench_pipeline(n: int, db: Path, memory_limit: str | None, workers: int) -> 
 
     me = [sys.executable, __file__, "--db", str(db)]
     subprocess.run([*me, "--load-only", str(n)], check=True)
+    rates: dict[int, float] = {}
     for count in sorted({1, workers}):
         limit = ["--memory-limit", memory_limit] if memory_limit else []
-        subprocess.run([*me, "--crosswalk-only", "--workers", str(count), *limit], check=True)
+        done = subprocess.run([*me, "--crosswalk-only", "--workers", str(count), *limit], check=True,
+                              stdout=subprocess.PIPE, text=True)
+        print(done.stdout, end="", flush=True)
+        rate = re.search(r"= ([\d,]+) rec/s", done.stdout)
+        if rate:
+            rates[count] = float(rate.group(1).replace(",", ""))
+    if workers > 1 and len(rates) == 2:
+        print(f"pipeline: {workers} workers at {rates[workers] / rates[1]:.2f}x one process "
+              "(target >= 1.8x with 2)", flush=True)
 
 
 def profile_readers(n: int, only: list[str] | None = None) -> None:
