@@ -86,10 +86,10 @@ class Lookahead(Generic[R]):
 
         def offer(token: str) -> None:
             with self._lock:
-                if self._closed or generation != self._generation:
-                    return  # this chain was abandoned
+                if self._closed or generation != self._generation or not self._is_new(current, token):
+                    return  # this chain was abandoned, or the page is already fetched or asked for
                 job = self._start(current, token)
-                if job is None and token != current and token not in self._pending:
+                if job is None:
                     # Too far ahead for now: started when the loop takes a page (see take).
                     # Without this, a loop slower than the server fetched every other page itself.
                     self._declined = (generation, current, token)
@@ -98,11 +98,13 @@ class Lookahead(Generic[R]):
 
         return offer
 
+    def _is_new(self, current: str | None, token: str) -> bool:
+        """``token`` names a page neither being read (``current``) nor fetched ahead."""
+        return token != current and token not in self._pending
+
     def _start(self, current: str | None, token: str) -> tuple[str, Future[R]] | None:
-        """Register the prefetch of ``token`` (offered by the page of ``current``) if it is new
-        and fewer than ``depth`` pages wait ahead; the caller holds the lock and queues the job."""
-        if token == current or token in self._pending:
-            return None
+        """Register the prefetch of the new page ``token`` (offered by the page of ``current``)
+        if fewer than ``depth`` pages wait ahead; the caller holds the lock and queues the job."""
         ahead = len(self._pending) - (1 if current in self._pending else 0)
         if ahead >= self.depth:
             return None
@@ -137,7 +139,8 @@ class Lookahead(Generic[R]):
                 self.used += 1
                 declined, self._declined = self._declined, None
                 # resumed only while the page that offered it waits ahead (it is the chain's tip)
-                if declined is not None and declined[0] == self._generation and declined[1] in self._pending:
+                if (declined is not None and declined[0] == self._generation
+                        and declined[1] in self._pending and self._is_new(declined[1], declined[2])):
                     job = self._start(declined[1], declined[2])
                     if job is None:
                         self._declined = declined  # still too far ahead: the next take tries again
