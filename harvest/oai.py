@@ -184,10 +184,12 @@ class _PageBuilder:
             if not self.root_seen:
                 self.root_seen = True
                 self.check_root(elem.getroottree().getroot())
-            self.element(elem, free=True)
+            if _in_place(elem):
+                self.element(elem, free=True)
 
     def tree(self, root: etree._Element) -> None:
-        """Read a page parsed whole (elements in document order; nothing freed early)."""
+        """Read a page parsed whole, visiting what :meth:`events` reads, in the order of its end
+        events (nothing freed early)."""
         self.root_seen = True
         self.check_root(root)
         # Records and the resumption token sit one level below the verb's element: walking two
@@ -227,6 +229,17 @@ class _PageBuilder:
         _check_no_dtd(root, self.url)
         if root.tag != _T + "OAI-PMH":
             raise ProtocolError(f"not an OAI-PMH response (root element {root.tag})", url=self.url)
+
+
+def _in_place(elem: etree._Element) -> bool:
+    """Whether an element is where the protocol puts it: the root, a child of the root, or a
+    record or resumption token inside the verb's element. An element of the OAI namespace deeper
+    down sits inside some record's metadata and is that record's content, not the page's."""
+    parent = elem.getparent()
+    if parent is None:
+        return True
+    grand = parent.getparent()
+    return grand is None or (elem.tag in _INNER_TAGS and grand.getparent() is None)
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -133,3 +133,21 @@ def test_a_page_that_is_not_oai_pmh_is_refused() -> None:
 
     with pytest.raises(ProtocolError, match="not an OAI-PMH response"):
         parse_response([b"<html><body><h1>Maintenance</h1></body></html>"], URL)
+
+
+def test_oai_elements_inside_a_records_metadata_are_its_content_not_the_page(shape) -> None:  # type: ignore[no-untyped-def]
+    """A payload that embeds OAI-PMH elements (a record, a token, an error) is one record whose
+    metadata carries them - read whole or streamed alike; the page's own token still counts."""
+    body = (
+        b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2020-01-01T00:00:00Z'
+        b"</responseDate><ListRecords><record><header><identifier>outer</identifier><datestamp>2020-01-01"
+        b"</datestamp></header><metadata><wrap><record><header><identifier>inner</identifier>"
+        b"<datestamp>2020-01-02</datestamp></header></record><resumptionToken>fake</resumptionToken>"
+        b'<error code="badVerb">not the page\'s</error></wrap></metadata></record>'
+        b"<resumptionToken>real</resumptionToken></ListRecords></OAI-PMH>"
+    )
+    page, _ = parse_response(shape(chunks(body, 40)), URL)
+    assert [r.identifier for r in page.records] == ["outer"]
+    assert page.token == "real" and page.error is None
+    meta = page.records[0].metadata
+    assert meta is not None and "<identifier>inner</identifier>" in meta and ">fake</resumptionToken>" in meta
