@@ -36,7 +36,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 KINDS: dict[str, tuple[str, ...]] = {
     "reciprocal": ("missing_reciprocal", "version_one_way", "unverifiable_reciprocal", "text_only_link"),
     "versions": ("version_missing", "version_cycle"),
-    "duplicates": ("duplicate_url", "identical_pair", "same_content"),
+    "duplicates": networks.DUPLICATE_KINDS,  # the kinds duplicate_clusters groups
     "targets": ("malformed_target", "unknown_doi", "self_link", "supplement_not_publication"),
 }
 SAME_CONTENT_THRESHOLD = 0.86

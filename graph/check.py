@@ -158,6 +158,9 @@ def _own_problems(work: Work, key: str, file: str) -> Iterable[CheckFinding]:
                                    r.relation_type, f"{p}; state a DataCite 4.7 relation type")
 
 
+#: a title's key, as audit_prepare.sql's audit_tkeys makes it (letters and digits, lower case)
+TITLE_KEY = "regexp_replace(lower({}), '[^\\p{{L}}\\p{{N}}]+', '', 'g')"
+
 _HELD_SQL = """
 CREATE OR REPLACE TEMP TABLE check_rel AS
 SELECT * FROM relations
@@ -170,7 +173,7 @@ WHERE coalesce(doi, '') NOT IN (SELECT doi FROM dep_keys WHERE doi IS NOT NULL) 
       doi IN (SELECT doi FROM dep_targets) OR doi IN (SELECT subject_doi FROM check_rel)
    OR landing_url IN (SELECT url FROM dep_urls)
    OR work_key IN (SELECT work_key FROM (SELECT work_key, unnest(titles).text AS t FROM works)
-                   WHERE regexp_replace(lower(t), '[^\\p{L}\\p{N}]+', '', 'g') IN (SELECT tkey FROM dep_tkeys))
+                   WHERE """ + TITLE_KEY.format("t") + """ IN (SELECT tkey FROM dep_tkeys))
    OR (source, record_id, work_seq) IN (SELECT source, record_id, work_seq FROM identifiers
                                         WHERE scheme = 'cstr' AND value IN (SELECT cstr FROM dep_cstrs)));
 """
@@ -185,7 +188,7 @@ def _bring_held(mem: Store, db: Path) -> int:
                           " AND target IS NOT NULL").to_arrow_table()
     urls = con.sql("SELECT DISTINCT landing_url AS url FROM works WHERE landing_url IS NOT NULL").to_arrow_table()
     tkeys = con.sql(
-        "SELECT DISTINCT regexp_replace(lower(t.text), '[^\\p{L}\\p{N}]+', '', 'g') AS tkey"
+        f"SELECT DISTINCT {TITLE_KEY.format('t.text')} AS tkey"
         " FROM (SELECT unnest(titles) AS t FROM works) WHERE length(tkey) >= 12").to_arrow_table()
     cstrs = con.sql("SELECT DISTINCT target AS cstr FROM relations WHERE target_scheme = 'cstr'"
                         " AND target IS NOT NULL").to_arrow_table()

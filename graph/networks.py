@@ -77,7 +77,8 @@ def _count(cur: duckdb.DuckDBPyConnection) -> int:
     return int(cur.execute("SELECT count(*) FROM audit_version_edges").fetchall()[0][0])
 
 
-DUPLICATE_KINDS = ("duplicate_url", "identical_pair", "same_content")
+#: the duplicate finding kinds (audit.KINDS["duplicates"] is this tuple)
+DUPLICATE_KINDS: tuple[str, ...] = ("duplicate_url", "identical_pair", "same_content")
 
 
 def cluster_ids(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -154,3 +154,13 @@ def test_a_missing_store_named_with_db_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(build_app(), ["check", str(deposit_file(tmp_path, deposit())),
                                               "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2 and "no database at" in result.output
+
+
+def test_check_keys_titles_as_the_audit_does() -> None:
+    """check brings in the held works that share a title key with the deposit, and the audit's
+    same-content pass then compares them: were the two keys made differently, a held twin under
+    a differently punctuated title would never reach the audit."""
+    from linkgraph.graph.check import TITLE_KEY
+    from linkgraph.queries import load_query
+
+    assert TITLE_KEY.format("t.text") in load_query("audit_prepare")
