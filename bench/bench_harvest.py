@@ -13,6 +13,7 @@ Usage: python bench/bench_harvest.py [--quick] [--only throughput,memory,windows
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -33,19 +34,23 @@ from linkgraph.store import (
     Store,
     harvest_threads,
     raw_table,
+    usable_cores,
 )
 
 PREFIX = "oai_dc"
 
 
 @contextmanager
-def replay_server(corpus: str, *, latency_ms: float = 0, page_size: int = 100) -> Iterator[str]:
-    """The replay server in a subprocess, so its CPU does not compete with the harvester."""
+def replay_server(corpus: str, *, latency_ms: float = 0, page_size: int = 100,
+                  pids: list[int] | None = None) -> Iterator[str]:
+    """The replay server in a subprocess (its process id appended to ``pids`` when given)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "linkgraph.replay", "--corpus", corpus, "--port", "0",
          "--latency-ms", str(latency_ms), "--page-size", str(page_size)],
         stdout=subprocess.PIPE, text=True,
     )
+    if pids is not None:
+        pids.append(proc.pid)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
@@ -108,6 +113,19 @@ def timed(fn, *args, **kw) -> tuple[int, float]:  # type: ignore[no-untyped-def]
     return n, time.perf_counter() - t0
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) another process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_timed(server: int, fn, *args, **kw) -> tuple[int, float, float, float, float]:  # type: ignore[no-untyped-def]
+    """``timed`` plus CPU seconds: this process (all its threads), this thread, the server."""
+    own, mine, theirs = time.process_time(), time.thread_time(), process_cpu(server)
+    n, secs = timed(fn, *args, **kw)
+    return n, secs, time.process_time() - own, time.thread_time() - mine, process_cpu(server) - theirs
+
+
 _TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
 
 
@@ -161,11 +179,17 @@ def bench_throughput(size: int, rounds: int) -> None:
     sk: list[float] = []
     fetch: list[float] = []
     parse: list[float] = []
-    with replay_server(f"synthetic:{size}") as url, tempfile.TemporaryDirectory() as tmp:
+    cpu: dict[str, list[float]] = {"linkgraph": [], "main": [], "sickle": [], "server": []}  # us/record
+    pids: list[int] = []
+    with replay_server(f"synthetic:{size}", pids=pids) as url, tempfile.TemporaryDirectory() as tmp:
         harvest_linkgraph(url, Path(tmp) / "warm.duckdb")  # warm the server's caches
         for i in range(rounds):
-            n_l, t_l = timed(harvest_linkgraph, url, Path(tmp) / f"lg{i}.duckdb")
-            n_s, t_s = timed(harvest_sickle, url, Path(tmp) / f"sickle{i}.duckdb")
+            n_l, t_l, c_l, c_main, c_srv = cpu_timed(pids[0], harvest_linkgraph, url, Path(tmp) / f"lg{i}.duckdb")
+            n_s, t_s, c_s, _, _ = cpu_timed(pids[0], harvest_sickle, url, Path(tmp) / f"sickle{i}.duckdb")
+            cpu["linkgraph"].append(1e6 * c_l / n_l)
+            cpu["main"].append(1e6 * c_main / n_l)
+            cpu["sickle"].append(1e6 * c_s / n_s)
+            cpu["server"].append(1e6 * c_srv / n_l)
             t0 = time.perf_counter()
             pages = fetch_pages(url)
             t_f = time.perf_counter() - t0
@@ -187,6 +211,16 @@ def bench_throughput(size: int, rounds: int) -> None:
     print(f"  parse ceiling:  {_spread(parse)}")
     print(f"ratio linkgraph/sickle (medians): {m_l / m_s:.2f}x (target >= 3x)")
     print(f"linkgraph at {100 * m_l / ceiling:.0f}% of min(fetch, parse) (medians; target >= 60%)")
+    c = {k: statistics.median(v) for k, v in cpu.items()}
+    cores = usable_cores()
+    bound = cores * 1e6 / (c["linkgraph"] + c["server"])
+    serial = 1e6 / c["main"]
+    print(f"CPU per record (medians): linkgraph {c['linkgraph']:.0f} us (its process, every thread; "
+          f"{c['main']:.0f} us on the thread that parses), sickle loop {c['sickle']:.0f} us, "
+          f"the replay server {c['server']:.0f} us")
+    print(f"  bounds on linkgraph: every core busy (it and the server on {cores}) {bound:,.0f} rec/s = "
+          f"{bound / m_s:.2f}x sickle; its parsing thread never off the CPU {serial:,.0f} rec/s = "
+          f"{serial / m_s:.2f}x; reached {100 * m_l / min(bound, serial):.0f}% of the lower")
     _ = pa  # Arrow is what both paths insert through
 
 
