@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from linkgraph.crosswalks.normalize import normalize_doi, normalize_url
+from linkgraph.crosswalks.normalize import normalize_doi, normalize_target, normalize_url
 
 SUFFIX_CHARS = st.characters(
     whitelist_categories=("Ll", "Lu", "Nd", "Lo"), whitelist_characters="-._;()/:<>"
@@ -102,3 +102,18 @@ def test_url_examples(raw: str, expected: str) -> None:
 def test_url_malformed_is_a_problem() -> None:
     url, problems = normalize_url("ftp//nohost")
     assert url is None and problems
+
+
+@pytest.mark.parametrize("value", [
+    "10.1234/ABC", "https://doi.org/10.1/x.", "doi:10.5/y", "10.1/%41", "10.1/ｘ", "not a doi",
+    "info:doi/10.1/z", "CSTR:31253.11.sciencedb.1",
+])
+def test_a_relation_typed_doi_is_read_as_any_related_doi_is(value: str) -> None:
+    """make_relation reads a DOI-typed target (every reference) on a short path of its own: the
+    target and its problems must be those of normalize_target, or one DOI cited in a reference
+    list and stated as a relation would be two nodes of the graph."""
+    from linkgraph.crosswalks.vocab import make_relation
+
+    rel = make_relation("crossref", "reference", "doi", value, asserted_by="reference")
+    scheme, target, problems = normalize_target("doi", value)
+    assert (rel.target_scheme, rel.target, rel.problems) == (scheme, target, problems)
