@@ -356,9 +356,9 @@ def _write_batch(cur: duckdb.DuckDBPyConnection, result: BatchResult, *, replace
 def _row_batches(store: Store, position: int, end: int, batch_size: int) -> Iterator[pa.Table]:
     """The raw rows after ``position`` up to ``end``, ``batch_size`` at a time, in order;
     each batch read in a transaction of its own, as Arrow (no Python object per value in the
-    writing process; a worker gets the table's buffers pickled whole). A row replaced between
-    the bounds query and its batch's read has left the range (its new ``change_seq`` is past
-    ``end``): the batch is smaller, or skipped when empty."""
+    writing process; a worker gets them as one IPC stream, :func:`_to_stream`). A row replaced
+    between the bounds query and its batch's read has left the range (its new ``change_seq`` is
+    past ``end``): the batch is smaller, or skipped when empty."""
     while position < end:
         with store.transaction() as cur:
             seqs = cur.sql(_SEQS, params=[position, end, batch_size * BOUNDS_AHEAD]).to_arrow_table()
