@@ -177,16 +177,15 @@ def normalize_target(scheme: str | None, value: str) -> tuple[str, str | None, l
     """
     sch = canonical_scheme(scheme)
     raw = value.strip()
+    # typed DOI (every reference) first: nothing below need run for it
+    if sch == "doi" or is_doi_url(raw) or raw.lower().startswith(("info:doi/", "doi:")):
+        doi, problems = normalize_doi(raw)
+        return "doi", doi, problems
     low = raw.lower()
-    if sch != "doi" and (is_doi_url(raw) or low.startswith(("info:doi/", "doi:"))):
-        sch = "doi"
     if sch == "cstr" or (sch in ("unknown", "url", "uri", "other", "local")
                          and _CSTR_HINT.match(unicodedata.normalize("NFKC", raw))):
         cstr, problems = normalize_cstr(raw)
         return "cstr", cstr, problems
-    if sch == "doi":
-        doi, problems = normalize_doi(raw)
-        return "doi", doi, problems
     if sch in ("url", "purl") or (sch == "unknown" and low.startswith(("http://", "https://"))):
         url, problems = normalize_url(raw)
         return ("url" if sch == "unknown" else sch), url, problems

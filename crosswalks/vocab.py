@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from linkgraph.crosswalks.model import CoarseType, Relation, Work
-from linkgraph.crosswalks.normalize import canonical_scheme, normalize_doi, normalize_target
+from linkgraph.crosswalks.normalize import canonical_scheme, normalize_target
 
 COARSE_TYPES: frozenset[str] = frozenset(
     ("article", "dataset", "preprint", "thesis", "book", "report", "software", "other")
@@ -94,11 +94,7 @@ def make_relation(
         problems.append(f"unknown relation type {raw_type!r} ({vocab}) mapped to Other")
     elif mapping.kind == "untyped":
         problems.append("relation without type mapped to Other")
-    if raw_value and scheme == "doi":  # reference lists: normalize_target's own doi branch, direct
-        target_scheme = "doi"
-        target, tproblems = normalize_doi(raw_value)
-        problems.extend(tproblems)
-    elif raw_value:
+    if raw_value:
         target_scheme, target, tproblems = normalize_target(scheme, raw_value)
         problems.extend(tproblems)
     else:

@@ -109,9 +109,9 @@ def test_url_malformed_is_a_problem() -> None:
     "info:doi/10.1/z", "CSTR:31253.11.sciencedb.1",
 ])
 def test_a_relation_typed_doi_is_read_as_any_related_doi_is(value: str) -> None:
-    """make_relation reads a DOI-typed target (every reference) on a short path of its own: the
-    target and its problems must be those of normalize_target, or one DOI cited in a reference
-    list and stated as a relation would be two nodes of the graph."""
+    """normalize_target reads a DOI-typed target (every reference) on a short path: a relation's
+    target and problems must still be those of the same DOI given any other way, or one DOI
+    cited in a reference list and stated as a relation would be two nodes of the graph."""
     from linkgraph.crosswalks.vocab import make_relation
 
     rel = make_relation("crossref", "reference", "doi", value, asserted_by="reference")
